@@ -90,6 +90,10 @@ class TracerBackend(Protocol):
 _REGISTRY: dict[str, str | Callable[..., TracerBackend]] = {
     # name -> "module:factory" (imported lazily so heavy backends cost nothing until used)
     "geometric": "robotracer.tracers.geometric:GeometricTracer",
+    "robotracer": "robotracer.tracers.robotracer_model:RoboTracerBackend",
+    "hf-vlm": "robotracer.tracers.hf_vlm:HFVLMTracer",
+    "http": "robotracer.tracers.http:HTTPTracer",
+    "openai": "robotracer.tracers.openai_compat:OpenAICompatTracer",
 }
 
 

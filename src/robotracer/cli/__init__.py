@@ -1,0 +1,1 @@
+"""The ``robotracer`` command line."""
