@@ -1,0 +1,1 @@
+"""Simulation: MuJoCo scenes composed from untouched Menagerie models, rendering, sim state."""
