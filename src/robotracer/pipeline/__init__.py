@@ -1,0 +1,1 @@
+"""The goal pipeline's plain-Python parts: frame synchronisation, staleness, goal bookkeeping."""

@@ -1,0 +1,69 @@
+"""Pair camera streams by stamp and say how old the newest complete frame is."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SyncedFrame:
+    """One capture: every required stream's message with the same stamp."""
+
+    stamp: float  # capture time (the publisher's clock), seconds
+    received_wall: float  # time.monotonic() when the set became complete
+    parts: dict  # stream name -> message
+
+    def __getitem__(self, key: str):
+        return self.parts[key]
+
+    def get(self, key: str, default=None):
+        return self.parts.get(key, default)
+
+
+class FrameSynchronizer:
+    """Collects messages of several streams keyed by stamp; the newest stamp with all required streams wins.
+
+    ``optional`` streams are attached when a message with the same stamp arrived, else left out.
+    Thread-safe: subscription callbacks may call :meth:`add` concurrently.
+    """
+
+    def __init__(self, required: list[str], optional: list[str] = (), keep: int = 8) -> None:
+        self.required = list(required)
+        self.optional = list(optional)
+        self.keep = keep
+        self._pending: OrderedDict[float, dict] = OrderedDict()
+        self._latest: SyncedFrame | None = None
+        self._lock = threading.Lock()
+
+    def add(self, stream: str, stamp: float, msg) -> None:
+        if stream not in self.required and stream not in self.optional:
+            raise KeyError(f"unknown stream {stream!r}; streams: {', '.join(self.required + list(self.optional))}")
+        with self._lock:
+            parts = self._pending.setdefault(stamp, {})
+            parts[stream] = msg
+            while len(self._pending) > self.keep:
+                self._pending.popitem(last=False)
+            if all(s in parts for s in self.required) and (self._latest is None or stamp >= self._latest.stamp):
+                self._latest = SyncedFrame(stamp, time.monotonic(), dict(parts))
+
+    def latest(self) -> SyncedFrame | None:
+        """The newest complete frame, with any optional stream that has arrived for its stamp since."""
+        with self._lock:
+            if self._latest is None:
+                return None
+            parts = dict(self._pending.get(self._latest.stamp, self._latest.parts))
+            return SyncedFrame(self._latest.stamp, self._latest.received_wall, parts)
+
+
+def frame_age(frame: SyncedFrame | None, now_stamp: float, now_wall: float | None = None) -> float:
+    """Seconds since the frame was captured (publisher clock) or received (wall clock), whichever is larger.
+
+    Both matter: a simulator that stops also stops its clock, so only the wall clock notices.
+    """
+    if frame is None:
+        return float("inf")
+    now_wall = time.monotonic() if now_wall is None else now_wall
+    return max(now_stamp - frame.stamp, now_wall - frame.received_wall)

@@ -1,0 +1,101 @@
+"""What every node process shares: environment, parameter declaration, spinning, clean shutdown."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+import traceback
+from typing import Callable
+
+from robotracer.graph import flatten_parameters
+
+
+class NodeStartupError(RuntimeError):
+    """A node cannot start (missing checkpoint, unreachable robot, bad parameter); the message says why."""
+
+
+def configure_environment() -> None:
+    """Loopback-only DDS, Fast DDS profile, headless MuJoCo — before rclpy is imported."""
+    from robotracer.ros.environment import configure_ros_environment
+
+    configure_ros_environment()
+
+
+def declare_parameters(node, defaults: dict) -> dict:
+    """Declare nested ``defaults`` (dotted names) once and return the flat ``{name: value}`` in force."""
+    flat = flatten_parameters(defaults)
+    for name, value in flat.items():
+        if not node.has_parameter(name):
+            node.declare_parameter(name, value)
+    return {name: node.get_parameter(name).value for name in flat}
+
+
+def parameters_with_prefix(node, prefix: str) -> dict:
+    """All parameters under ``prefix.`` (e.g. a backend's options) as ``{name_without_prefix: value}``."""
+    out = {}
+    for name, param in node._parameters.items():  # rclpy has no public listing of declared parameters by prefix
+        if name.startswith(prefix + "."):
+            out[name[len(prefix) + 1 :]] = param.value
+    return out
+
+
+def wait_future(future, timeout_s: float):
+    """Block (from a callback thread of a MultiThreadedExecutor) until ``future`` is done; None on timeout."""
+    done = threading.Event()
+    future.add_done_callback(lambda _f: done.set())
+    if not done.wait(timeout_s):
+        return None
+    return future.result()
+
+
+def run_node(factory: Callable[[], object], *, threads: int = 4, args: list[str] | None = None) -> int:
+    """Init rclpy, build the node, spin a MultiThreadedExecutor until Ctrl-C / SIGTERM; exit code."""
+    configure_environment()
+    import rclpy
+    from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+
+    rclpy.init(args=sys.argv if args is None else args)
+    node = None
+    try:
+        node = factory()
+    except NodeStartupError as exc:
+        print(f"[robotracer] cannot start: {exc}", file=sys.stderr, flush=True)
+        rclpy.try_shutdown()
+        return 1
+    except Exception:
+        traceback.print_exc()
+        rclpy.try_shutdown()
+        return 1
+    executor = MultiThreadedExecutor(num_threads=threads)
+    executor.add_node(node)
+    try:
+        executor.spin()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        close = getattr(node, "close", None)
+        if close:
+            close()
+        executor.shutdown(timeout_sec=1.0)
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+class Stopwatch:
+    """Per-stage wall-clock timings."""
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+        self._t0 = 0.0
+        self._stage = ""
+
+    def start(self, stage: str) -> None:
+        self.stop()
+        self._stage, self._t0 = stage, time.perf_counter()
+
+    def stop(self) -> None:
+        if self._stage:
+            self.timings[self._stage] = self.timings.get(self._stage, 0.0) + time.perf_counter() - self._t0
+            self._stage = ""

@@ -1,0 +1,1 @@
+"""Node executables: each ``*_node.py`` has ``main()`` and is installed as ``lib/robotracer/<name>``."""

@@ -1,0 +1,279 @@
+"""task server node: the ``/trace`` action — capture -> infer -> lift -> validate -> execute.
+
+Feedback at every stage; a failing stage ends the goal with ``failed_stage`` and a specific
+``reason``, before the robot moves. Cancel stops the arm. One goal at a time: a goal that
+arrives while another runs is rejected (and the reason is logged).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+
+from robotracer.ros.node_runtime import Stopwatch, declare_parameters, run_node, wait_future
+
+DEFAULTS = {
+    "robot": "ur5e",
+    "base_frame": "base_link",
+    "camera_frame": "camera_color_optical_frame",
+    "camera_xyz": [0.0, 0.0, 0.0],
+    "camera_rpy": [0.0, 0.0, 0.0],
+    "max_frame_age_s": 1.0,
+    "service_wait_s": 10.0,
+    "infer_timeout_s": 60.0,
+    "lift_timeout_s": 5.0,
+    "plan_timeout_s": 10.0,
+    "execute_timeout_s": 120.0,
+    "validate": True,
+    "workspace": {"min_xyz": [-0.9, -0.9, -0.05], "max_xyz": [0.9, 0.9, 0.8]},
+}
+
+STAGES = ("capture", "infer", "lift", "validate", "execute")
+
+
+class GoalFailed(Exception):
+    def __init__(self, stage: str, reason: str) -> None:
+        super().__init__(reason)
+        self.stage, self.reason = stage, reason
+
+
+def _build():
+    from rclpy.action import ActionClient, ActionServer, CancelResponse, GoalResponse
+    from rclpy.callback_groups import ReentrantCallbackGroup
+    from rclpy.node import Node
+    from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+    from sensor_msgs.msg import CameraInfo, Image
+
+    from robotracer.action import ExecuteTrace, Trace
+    from robotracer.msg import LabelMap, SpatialTrace
+    from robotracer.pipeline.frame_sync import FrameSynchronizer, frame_age
+    from robotracer.ros import conversions as conv
+    from robotracer.ros import topics
+    from robotracer.srv import InferTrace, LiftTrace, PlanTrace
+
+    class TaskServerNode(Node):
+        def __init__(self) -> None:
+            super().__init__("task_server")
+            self.p = declare_parameters(self, DEFAULTS)
+            self.T_base_camera = conv.transform_from_params(self.p["camera_xyz"], self.p["camera_rpy"])
+            group = ReentrantCallbackGroup()
+            self.frames = FrameSynchronizer(["rgb", "depth", "info"], optional=["segmentation"])
+            self.labels: LabelMap | None = None
+            for stream, topic, typ in (
+                ("rgb", topics.COLOR_IMAGE, Image),
+                ("depth", topics.DEPTH_IMAGE, Image),
+                ("info", topics.CAMERA_INFO, CameraInfo),
+                ("segmentation", topics.SEGMENTATION_IMAGE, Image),
+            ):
+                self.create_subscription(
+                    typ, topic, lambda m, s=stream: self.frames.add(s, conv.time_to_seconds(m.header.stamp), m),
+                    qos_profile_sensor_data, callback_group=group,
+                )
+            latched = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
+            self.create_subscription(LabelMap, topics.SEGMENTATION_LABELS, self._on_labels, latched, callback_group=group)
+            self.infer_client = self.create_client(InferTrace, topics.TRACER_INFER, callback_group=group)
+            self.lift_client = self.create_client(LiftTrace, topics.LIFTER_LIFT, callback_group=group)
+            self.plan_client = self.create_client(PlanTrace, topics.PLAN_TRACE, callback_group=group)
+            self.exec_client = ActionClient(self, ExecuteTrace, topics.EXECUTE_TRACE, callback_group=group)
+            self._busy = threading.Lock()
+            self._running_instruction = ""
+            self.server = ActionServer(
+                self, Trace, topics.TRACE_ACTION,
+                execute_callback=self.on_execute, goal_callback=self.on_goal,
+                cancel_callback=lambda _g: CancelResponse.ACCEPT, callback_group=group,
+            )
+            self.get_logger().info(f"/trace ready for robot '{self.p['robot']}'")
+
+        def _on_labels(self, msg: LabelMap) -> None:
+            self.labels = msg
+
+        def now(self) -> float:
+            return self.get_clock().now().nanoseconds * 1e-9
+
+        # -------------------------------------------------------------- goal handling
+        def on_goal(self, goal) -> GoalResponse:
+            if not self._busy.acquire(blocking=False):
+                self.get_logger().warn(
+                    f"rejected goal {goal.instruction!r}: goal {self._running_instruction!r} is still running "
+                    "(one goal at a time; cancel it first)"
+                )
+                return GoalResponse.REJECT
+            self._running_instruction = goal.instruction
+            return GoalResponse.ACCEPT
+
+        def on_execute(self, goal_handle):
+            try:
+                return self._run(goal_handle)
+            finally:
+                self._running_instruction = ""
+                self._busy.release()
+
+        def _feedback(self, goal_handle, stage: str, trace: SpatialTrace | None = None, waypoint: int = -1, progress=None):
+            fb = Trace.Feedback(stage=stage, current_waypoint=int(waypoint))
+            fb.progress = float(progress if progress is not None else STAGES.index(stage) / len(STAGES))
+            if trace is not None:
+                fb.trace = trace
+            goal_handle.publish_feedback(fb)
+
+        def _run(self, goal_handle):
+            goal = goal_handle.request
+            result = Trace.Result()
+            watch = Stopwatch()
+            try:
+                self._pipeline(goal_handle, goal, result, watch)
+                watch.stop()
+                result.success = True
+                goal_handle.succeed()
+            except GoalFailed as failure:
+                watch.stop()
+                result.success, result.failed_stage, result.reason = False, failure.stage, failure.reason
+                self.get_logger().warn(f"goal {goal.instruction!r} failed at {failure.stage}: {failure.reason}")
+                if goal_handle.is_cancel_requested:
+                    goal_handle.canceled()
+                else:
+                    goal_handle.abort()
+            except Exception as exc:  # never crash the node on a bad goal
+                watch.stop()
+                self.get_logger().error(f"goal {goal.instruction!r} crashed: {exc!r}")
+                result.success, result.failed_stage, result.reason = False, "internal", f"internal error: {exc}"
+                goal_handle.abort()
+            result.timings = conv.timings_to_msgs(watch.timings)
+            return result
+
+        def _check_cancel(self, goal_handle, stage: str) -> None:
+            if goal_handle.is_cancel_requested:
+                raise GoalFailed(stage, "canceled before the robot moved")
+
+        def _call(self, client, request, timeout_s: float, stage: str, what: str):
+            if not client.wait_for_service(timeout_sec=float(self.p["service_wait_s"])):
+                raise GoalFailed(stage, f"{what} service {client.srv_name} is not available (is its node running?)")
+            response = wait_future(client.call_async(request), timeout_s)
+            if response is None:
+                raise GoalFailed(stage, f"{what} did not answer within {timeout_s:.1f} s")
+            return response
+
+        def _pipeline(self, goal_handle, goal, result, watch: Stopwatch) -> None:
+            instruction = goal.instruction.strip()
+            if goal.robot and goal.robot != self.p["robot"]:
+                raise GoalFailed("capture", f"this graph drives robot {self.p['robot']!r}, not {goal.robot!r}")
+            if not instruction:
+                raise GoalFailed("infer", "empty instruction: say what to move where, e.g. 'put the cup left of the plate'")
+            # 1 capture ---------------------------------------------------------------
+            watch.start("capture")
+            self._feedback(goal_handle, "capture")
+            frame = self.frames.latest()
+            age = frame_age(frame, self.now())
+            limit = float(self.p["max_frame_age_s"])
+            if frame is None:
+                raise GoalFailed("capture", f"no camera frame received on {topics.COLOR_IMAGE} + {topics.DEPTH_IMAGE}")
+            if age > limit:
+                raise GoalFailed("capture", f"no camera frame for {age:.1f} s (limit {limit:.1f} s): camera stale")
+            # 2 infer -----------------------------------------------------------------
+            self._check_cancel(goal_handle, "infer")
+            watch.start("infer")
+            self._feedback(goal_handle, "infer")
+            req = InferTrace.Request(instruction=instruction, rgb=frame["rgb"], depth=frame["depth"], camera_info=frame["info"])
+            if frame.get("segmentation") is not None and self.labels is not None:
+                req.segmentation, req.labels = frame["segmentation"], self.labels
+            inferred = self._call(self.infer_client, req, float(self.p["infer_timeout_s"]), "infer", "tracer")
+            result.raw_answer = inferred.raw_answer
+            if not inferred.success:
+                raise GoalFailed("infer", inferred.reason)
+            result.trace = inferred.trace
+            # 3 lift ------------------------------------------------------------------
+            self._check_cancel(goal_handle, "lift")
+            watch.start("lift")
+            self._feedback(goal_handle, "lift", inferred.trace)
+            lifted = self._call(
+                self.lift_client,
+                LiftTrace.Request(trace=inferred.trace, depth=frame["depth"], camera_info=frame["info"], target_frame=self.p["base_frame"]),
+                float(self.p["lift_timeout_s"]), "lift", "lifter",
+            )
+            if not lifted.success:
+                raise GoalFailed("lift", lifted.reason)
+            result.trace = lifted.trace
+            if goal.target_frame and goal.target_frame != self.p["base_frame"]:
+                shown = self._call(
+                    self.lift_client,
+                    LiftTrace.Request(trace=inferred.trace, depth=frame["depth"], camera_info=frame["info"], target_frame=goal.target_frame),
+                    float(self.p["lift_timeout_s"]), "lift", "lifter",
+                )
+                if not shown.success:
+                    raise GoalFailed("lift", shown.reason)
+                result.trace = shown.trace
+            # 4 validate --------------------------------------------------------------
+            self._check_cancel(goal_handle, "validate")
+            watch.start("validate")
+            self._feedback(goal_handle, "validate", lifted.trace)
+            if self.p["validate"]:
+                self._validate(lifted.trace, frame)
+            plan = self._call(self.plan_client, PlanTrace.Request(trace=lifted.trace), float(self.p["plan_timeout_s"]), "validate", "planner")
+            if not plan.success:
+                raise GoalFailed("validate", f"not executable: {plan.reason}")
+            if goal.dry_run:
+                return
+            # 5 execute ---------------------------------------------------------------
+            self._check_cancel(goal_handle, "execute")
+            watch.start("execute")
+            self._feedback(goal_handle, "execute", lifted.trace, waypoint=0)
+            self._execute(goal_handle, lifted.trace)
+
+        def _validate(self, trace_msg, frame) -> None:
+            from robotracer.validation import WorkspaceBounds, validate_trace
+
+            trace3d = conv.msg_to_trace3d(trace_msg)
+            depth = conv.image_to_numpy(frame["depth"])
+            intr = conv.camera_info_to_intrinsics(frame["info"])
+            mask = None
+            seg = frame.get("segmentation")
+            if seg is not None and self.labels is not None and trace_msg.moved_object:
+                ids = [i for i, n in conv.label_map_to_dict(self.labels).items() if n == trace_msg.moved_object]
+                if ids:
+                    mask = np.isin(conv.image_to_numpy(seg), ids)
+            ws = self.p
+            workspace = WorkspaceBounds(
+                min_xyz=tuple(ws["workspace.min_xyz"]), max_xyz=tuple(ws["workspace.max_xyz"])
+            )
+            report = validate_trace(trace3d, depth, intr, self.T_base_camera, mask, workspace)
+            if not report.ok:
+                raise GoalFailed("validate", report.reason)
+
+        def _execute(self, goal_handle, trace_msg) -> None:
+            if not self.exec_client.wait_for_server(timeout_sec=float(self.p["service_wait_s"])):
+                raise GoalFailed("execute", f"controller action {topics.EXECUTE_TRACE} is not available")
+
+            def on_feedback(fb_msg):
+                fb = fb_msg.feedback
+                self._feedback(goal_handle, "execute", trace_msg, fb.current_waypoint, 0.8 + 0.2 * fb.progress)
+
+            send = wait_future(
+                self.exec_client.send_goal_async(ExecuteTrace.Goal(trace=trace_msg), feedback_callback=on_feedback), 10.0
+            )
+            if send is None or not send.accepted:
+                raise GoalFailed("execute", "the controller rejected the trace (is it executing another one?)")
+            result_future = send.get_result_async()
+            deadline = time.monotonic() + float(self.p["execute_timeout_s"])
+            while not result_future.done():
+                if goal_handle.is_cancel_requested:
+                    wait_future(send.cancel_goal_async(), 5.0)
+                    wait_future(result_future, 5.0)
+                    raise GoalFailed("execute", "canceled: the arm was stopped")
+                if time.monotonic() > deadline:
+                    wait_future(send.cancel_goal_async(), 5.0)
+                    raise GoalFailed("execute", f"execution took longer than {self.p['execute_timeout_s']:.0f} s; arm stopped")
+                time.sleep(0.01)
+            res = result_future.result().result
+            if not res.success:
+                raise GoalFailed("execute", res.reason)
+
+    return TaskServerNode()
+
+
+def main() -> int:
+    return run_node(_build, threads=6)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,91 @@
+"""tracer node: serves ``/tracer/infer`` with the configured tracer backend.
+
+Parameters: ``backend`` (geometric | robotracer | hf-vlm | http | openai), ``backend.<option>``
+(passed to the backend's constructor, e.g. ``backend.checkpoint``, ``backend.url``),
+``publish_overlay`` (draw each trace on its frame and publish it on ``/tracer/trace_image``).
+The backend is loaded once at start; a node whose backend cannot load exits with the reason.
+"""
+
+from __future__ import annotations
+
+import time
+
+from robotracer.ros.node_runtime import NodeStartupError, parameters_with_prefix, run_node
+
+
+def _build():
+    from rclpy.node import Node
+
+    from robotracer.ros import conversions as conv
+    from robotracer.ros import topics
+    from robotracer.srv import InferTrace
+    from robotracer.tracers import Observation, TracerError, make_tracer
+    from robotracer.tracers.base import timed_infer
+    from robotracer.visualization.overlay import draw_trace
+    from sensor_msgs.msg import Image
+
+    class TracerNode(Node):
+        def __init__(self) -> None:
+            super().__init__("tracer", automatically_declare_parameters_from_overrides=True)
+            if not self.has_parameter("backend"):
+                self.declare_parameter("backend", "geometric")
+            if not self.has_parameter("publish_overlay"):
+                self.declare_parameter("publish_overlay", True)
+            name = self.get_parameter("backend").value
+            options = parameters_with_prefix(self, "backend")
+            t0 = time.perf_counter()
+            try:
+                self.backend = make_tracer(name, **options)
+            except (TracerError, OSError, ValueError, RuntimeError, ImportError) as exc:
+                raise NodeStartupError(f"tracer backend {name!r} failed to load: {exc}") from exc
+            load_s = time.perf_counter() - t0
+            device = getattr(self.backend, "device", "cpu")
+            self.get_logger().info(f"tracer backend '{name}' loaded in {load_s:.2f} s on {device}")
+            self.overlay_pub = self.create_publisher(Image, topics.TRACE_IMAGE, 1)
+            self.publish_overlay = bool(self.get_parameter("publish_overlay").value)
+            self.create_service(InferTrace, topics.TRACER_INFER, self.on_infer)
+
+        def on_infer(self, request, response):
+            try:
+                obs = Observation(
+                    rgb=conv.image_to_numpy(request.rgb),
+                    depth=conv.image_to_numpy(request.depth),
+                    intrinsics=conv.camera_info_to_intrinsics(request.camera_info),
+                    segmentation=conv.image_to_numpy(request.segmentation) if request.segmentation.data else None,
+                    labels=conv.label_map_to_dict(request.labels),
+                    label_source=request.labels.source,
+                    stamp=conv.time_to_seconds(request.rgb.header.stamp),
+                )
+                answer = timed_infer(self.backend, obs, request.instruction)
+            except (TracerError, ValueError) as exc:
+                response.success, response.reason = False, str(exc)
+                return response
+            except Exception as exc:  # a backend bug must not take the node down
+                self.get_logger().error(f"tracer backend crashed: {exc!r}")
+                response.success, response.reason = False, f"tracer backend error: {exc}"
+                return response
+            response.success = True
+            response.raw_answer = answer.text
+            response.seconds = answer.seconds
+            response.trace = conv.trace_to_msg(
+                answer.trace.to_normalized(obs.intrinsics.width, obs.intrinsics.height),
+                request.rgb.header,
+                instruction=request.instruction,
+                source=answer.backend,
+                moved_object=answer.moved_object,
+            )
+            response.trace.image_width, response.trace.image_height = obs.intrinsics.width, obs.intrinsics.height
+            if self.publish_overlay:
+                img = draw_trace(obs.rgb, answer.trace, label=f"{answer.backend}: {request.instruction}")
+                self.overlay_pub.publish(conv.numpy_to_image(img, "rgb8", request.rgb.header))
+            return response
+
+    return TracerNode()
+
+
+def main() -> int:
+    return run_node(_build)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

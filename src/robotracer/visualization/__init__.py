@@ -1,0 +1,1 @@
+"""Pictures: traces drawn on camera images, image sheets, videos."""
