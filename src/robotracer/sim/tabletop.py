@@ -9,19 +9,16 @@ image-right is +y; "left of the plate" as seen from the camera means smaller y.
 from __future__ import annotations
 
 import math
-import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-os.environ.setdefault("MUJOCO_GL", "egl")  # headless rendering; must precede the first mujoco import
+import mujoco
+import numpy as np
+from scipy.spatial.transform import Rotation
 
-import mujoco  # noqa: E402
-import numpy as np  # noqa: E402
-from scipy.spatial.transform import Rotation  # noqa: E402
-
-from robotracer.geometry.camera import Intrinsics  # noqa: E402
-from robotracer.geometry.transforms import RigidTransform  # noqa: E402
-from robotracer.sim import ur5e_model  # noqa: E402
-from robotracer.sim.objects import TABLE_NAME, TableSpec, add_object, add_table, object_kind  # noqa: E402
+from robotracer.geometry.camera import Intrinsics
+from robotracer.geometry.transforms import RigidTransform
+from robotracer.sim import ur5e_model
+from robotracer.sim.objects import TABLE_NAME, TableSpec, add_object, add_table, object_kind
 
 ROBOT_PREFIX = "ur5e/"
 CAMERA_NAME = "front_camera"
@@ -326,7 +323,13 @@ class TabletopSim:
     def render(self) -> CameraFrame:
         """RGB, depth (metres) and segmentation from the scene camera (shadows and MSAA off)."""
         if self._renderer is None:
-            self._renderer = mujoco.Renderer(self.model, self.config.height, self.config.width)
+            try:
+                self._renderer = mujoco.Renderer(self.model, self.config.height, self.config.width)
+            except mujoco.FatalError as e:
+                raise RuntimeError(
+                    f"cannot create a MuJoCo renderer ({e}). Headless machines need MUJOCO_GL=egl (or osmesa) "
+                    "set before mujoco is first imported: import robotracer.sim first or export the variable."
+                ) from e
         r = self._renderer
         r.update_scene(self.data, camera=self._camera_id)
         r.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = False

@@ -26,8 +26,9 @@ GRIPPER_DRIVER_RANGE = 0.8  # rad, driver joint travel from open to closed
 GRIPPER_CTRL_MAX = 255.0
 TCP_SITE = GRIPPER_PREFIX + "pinch"  # Menagerie's grasp point between the fingertips
 FLANGE_SITE = "attachment_site"
-# Home pose: arm folded above the table, gripper pointing down, clear of the camera's view of the table.
-HOME_Q = (0.0, -1.5708, 1.5708, -1.5708, -1.5708, 0.0)
+# Home pose: TCP 0.40 m above the table at (0.25, 0, 0.40) in base_link, pointing down, elbow up,
+# above the camera's field of view so the table stays unoccluded.
+HOME_Q = (2.5759, -2.2030, 1.8105, -1.1783, -1.5708, -2.1365)
 
 
 def ur5e_2f85_spec() -> mujoco.MjSpec:

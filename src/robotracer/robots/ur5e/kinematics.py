@@ -1,0 +1,177 @@
+"""UR5e + Robotiq 2F-85 kinematics in ``base_link``.
+
+Forward kinematics is MuJoCo's, on the same Menagerie model the simulation uses. Inverse
+kinematics takes the analytic solutions of ``ur-analytic-ik`` (official UR link lengths,
+about 1 mm off the Menagerie model), picks the one nearest the seed within the joint
+limits, and refines it with damped least-squares steps against the MuJoCo model.
+
+The TCP is Menagerie's ``pinch`` site: midway between the fingertips, z pointing out of
+the gripper, so a top-down grasp has the TCP z axis along the base's -z.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import robotracer.sim  # noqa: F401  (selects headless rendering before mujoco is first imported)
+
+import mujoco  # noqa: E402
+import numpy as np  # noqa: E402
+import ur_analytic_ik  # noqa: E402
+
+from robotracer.geometry.transforms import RigidTransform  # noqa: E402
+from robotracer.sim import ur5e_model  # noqa: E402
+
+# Farthest the flange gets from the shoulder joint centre (the data sheet's 850 mm reach is to
+# the wrist; the flange adds the wrist offsets). Measured over 20k random configurations.
+UR5E_FLANGE_REACH = 0.97
+SHOULDER_HEIGHT = 0.1625
+# Data-sheet joint speed limits (rad/s) and a conservative acceleration for planning.
+UR5E_MAX_VELOCITY = (math.pi,) * 6
+UR5E_MAX_ACCELERATION = (4.0,) * 6
+
+
+class KinematicsError(ValueError):
+    """Base class of the kinematics errors."""
+
+
+class UnreachableError(KinematicsError):
+    """No joint configuration reaches the target; ``reason`` says why, naming the target."""
+
+    def __init__(self, target: np.ndarray, reason: str) -> None:
+        super().__init__(reason)
+        self.target = np.asarray(target, dtype=np.float64)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class IKSolution:
+    """An IK answer: ``q`` ``(6,)`` radians and its residual errors."""
+
+    q: np.ndarray
+    position_error: float  # metres
+    rotation_error: float  # radians
+
+
+def _fmt(p: np.ndarray) -> str:
+    return "(" + ", ".join(f"{v:.2f}" for v in p) + ")"
+
+
+class UR5eKinematics:
+    """FK/IK of the UR5e with a 2F-85, TCP between the fingertips, all in ``base_link``."""
+
+    joint_names = ur5e_model.ARM_JOINT_NAMES
+
+    def __init__(self, position_tol: float = 1e-4, rotation_tol: float = 1e-3, max_refine_steps: int = 10) -> None:
+        self.model = ur5e_model.ur5e_2f85_spec().compile()
+        self._data = mujoco.MjData(self.model)
+        m = self.model
+        self._qadr = np.array([m.joint(j).qposadr[0] for j in self.joint_names])
+        self._dadr = np.array([m.joint(j).dofadr[0] for j in self.joint_names])
+        self._tcp = m.site(ur5e_model.TCP_SITE).id
+        self._flange = m.site(ur5e_model.FLANGE_SITE).id
+        self.joint_limits = m.jnt_range[[m.joint(j).id for j in self.joint_names]].copy()
+        self.velocity_limits = np.array(UR5E_MAX_VELOCITY)
+        self.acceleration_limits = np.array(UR5E_MAX_ACCELERATION)
+        self.position_tol, self.rotation_tol, self.max_refine_steps = position_tol, rotation_tol, max_refine_steps
+        self._run_fk(np.zeros(6))
+        self.T_flange_tcp = self._site(self._flange).inverse() @ self._site(self._tcp)
+        self._T_tcp_flange = self.T_flange_tcp.inverse().matrix
+
+    # ---- forward ---------------------------------------------------------------------------
+    def _run_fk(self, q: np.ndarray) -> None:
+        self._data.qpos[self._qadr] = q
+        mujoco.mj_kinematics(self.model, self._data)
+
+    def _site(self, site_id: int) -> RigidTransform:
+        s = self._data.site(site_id)
+        return RigidTransform(s.xmat.reshape(3, 3).copy(), s.xpos.copy())
+
+    def fk(self, q: np.ndarray) -> RigidTransform:
+        """``T_base_tcp`` for joint angles ``q`` ``(6,)`` radians."""
+        self._run_fk(np.asarray(q, dtype=np.float64).reshape(6))
+        return self._site(self._tcp)
+
+    def fk_flange(self, q: np.ndarray) -> RigidTransform:
+        """``T_base_flange`` (the tool flange, ROS ``tool0`` position) for ``q`` ``(6,)``."""
+        self._run_fk(np.asarray(q, dtype=np.float64).reshape(6))
+        return self._site(self._flange)
+
+    def within_limits(self, q: np.ndarray, margin: float = 0.0) -> bool:
+        q = np.asarray(q, dtype=np.float64)
+        return bool(np.all(q >= self.joint_limits[:, 0] + margin) and np.all(q <= self.joint_limits[:, 1] - margin))
+
+    # ---- inverse ---------------------------------------------------------------------------
+    def ik(self, T_base_tcp: RigidTransform, q_seed: np.ndarray) -> np.ndarray:
+        """Joint angles ``(6,)`` reaching ``T_base_tcp``, nearest ``q_seed`` ``(6,)`` within the joint limits.
+
+        Raises:
+            UnreachableError: out of reach, or every solution violates the joint limits / fails to converge.
+        """
+        return self.ik_solution(T_base_tcp, q_seed).q
+
+    def ik_solution(self, T_base_tcp: RigidTransform, q_seed: np.ndarray) -> IKSolution:
+        """Like :meth:`ik`, with the residual errors."""
+        q_seed = np.asarray(q_seed, dtype=np.float64).reshape(6)
+        target = T_base_tcp.translation
+        T_flange = T_base_tcp.matrix @ self._T_tcp_flange
+        candidates = [self._nearest_equivalent(np.asarray(s), q_seed) for s in ur_analytic_ik.ur5e.inverse_kinematics(T_flange)]
+        if not candidates:
+            raise UnreachableError(target, self._why_unreachable(target, T_flange[:3, 3]))
+        in_limits = [c for c in candidates if c is not None]
+        if not in_limits:
+            raise UnreachableError(
+                target, f"target {_fmt(target)} m: all {len(candidates)} IK solutions violate the UR5e joint limits"
+            )
+        in_limits.sort(key=lambda c: float(np.sum((c - q_seed) ** 2)))
+        for c in in_limits:
+            sol = self._refine(c, T_base_tcp)
+            if sol is not None and self.within_limits(sol.q):
+                return sol
+        raise UnreachableError(target, f"target {_fmt(target)} m: IK did not converge (near a singularity)")
+
+    def _nearest_equivalent(self, q: np.ndarray, seed: np.ndarray) -> np.ndarray | None:
+        """Shift each joint by multiples of 2*pi to be nearest the seed inside the limits; None if impossible."""
+        lo, hi = self.joint_limits[:, 0], self.joint_limits[:, 1]
+        out = q + 2.0 * np.pi * np.round((seed - q) / (2.0 * np.pi))
+        for _ in range(2):
+            out = np.where(out > hi, out - 2.0 * np.pi, out)
+            out = np.where(out < lo, out + 2.0 * np.pi, out)
+        return out if np.all((out >= lo) & (out <= hi)) else None
+
+    def _refine(self, q: np.ndarray, T_target: RigidTransform) -> IKSolution | None:
+        m, d = self.model, self._data
+        jacp, jacr = np.zeros((3, m.nv)), np.zeros((3, m.nv))
+        target_quat = np.roll(T_target.quat_xyzw, 1)
+        cur_quat, err_rot = np.zeros(4), np.zeros(3)
+        q = q.copy()
+        for _ in range(self.max_refine_steps + 1):
+            self._run_fk(q)
+            s = d.site(self._tcp)
+            err_pos = T_target.translation - s.xpos
+            mujoco.mju_mat2Quat(cur_quat, s.xmat)
+            mujoco.mju_subQuat(err_rot, target_quat, cur_quat)  # in the current TCP frame
+            err_rot_world = s.xmat.reshape(3, 3) @ err_rot
+            pe, re = float(np.linalg.norm(err_pos)), float(np.linalg.norm(err_rot))
+            if pe < self.position_tol and re < self.rotation_tol:
+                return IKSolution(q, pe, re)
+            mujoco.mj_comPos(m, d)
+            mujoco.mj_jacSite(m, d, jacp, jacr, self._tcp)
+            J = np.vstack([jacp[:, self._dadr], jacr[:, self._dadr]])
+            e = np.concatenate([err_pos, err_rot_world])
+            q = q + J.T @ np.linalg.solve(J @ J.T + 1e-6 * np.eye(6), e)
+        return None
+
+    def _why_unreachable(self, target: np.ndarray, flange: np.ndarray) -> str:
+        shoulder = np.array([0.0, 0.0, SHOULDER_HEIGHT])
+        dist = float(np.linalg.norm(flange - shoulder))
+        if dist > UR5E_FLANGE_REACH:
+            return (
+                f"target {_fmt(target)} m is {dist - UR5E_FLANGE_REACH:.3f} m beyond the UR5e's reach "
+                f"(flange at most {UR5E_FLANGE_REACH} m from the shoulder)"
+            )
+        radial = float(np.hypot(flange[0], flange[1]))
+        if radial < 0.15:
+            return f"target {_fmt(target)} m is too close to the UR5e's base axis (wrist {radial:.2f} m from it)"
+        return f"target {_fmt(target)} m is within reach but not with the requested orientation"
