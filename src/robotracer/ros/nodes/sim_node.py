@@ -31,7 +31,7 @@ DEFAULTS = {
     "camera_rpy": [0.0, 0.0, 0.0],
     "image_width": 640,
     "image_height": 480,
-    "camera_fovy_deg": 58.0,
+    "camera_fovy_deg": 45.0,
 }
 
 
@@ -60,11 +60,11 @@ def make_sim(p: dict):
 
     cfg = TabletopConfig(
         seed=None if p["seed"] < 0 else int(p["seed"]),
-        image_width=int(p["image_width"]),
-        image_height=int(p["image_height"]),
+        width=int(p["image_width"]),
+        height=int(p["image_height"]),
         camera_xyz=tuple(float(x) for x in p["camera_xyz"]),
         camera_rpy=tuple(float(x) for x in p["camera_rpy"]),
-        camera_fovy_deg=float(p["camera_fovy_deg"]),
+        fovy=float(p["camera_fovy_deg"]),
     )
     return TabletopSim(cfg)
 
@@ -161,8 +161,7 @@ def main() -> int:
 
     def publish_labels() -> None:
         header = Header(stamp=conv.seconds_to_time(sim.time), frame_id=cam_frame)
-        frame_labels = sim.segmentation_labels
-        pub_labels.publish(conv.dict_to_label_map(frame_labels, "sim_ground_truth", header))
+        pub_labels.publish(conv.dict_to_label_map(sim.labels, "sim_ground_truth", header))
 
     publish_labels()
     node.get_logger().info(

@@ -1,0 +1,1 @@
+"""Judging outcomes: did the object end where the instruction asked?"""
