@@ -1,0 +1,39 @@
+import pytest
+
+from robotracer.pipeline.frame_sync import FrameSynchronizer, frame_age
+
+
+def test_newest_complete_stamp_wins_and_optional_streams_attach():
+    sync = FrameSynchronizer(["rgb", "depth"], optional=["seg"])
+    sync.add("rgb", 1.0, "rgb1")
+    assert sync.latest() is None  # depth missing
+    sync.add("depth", 1.0, "depth1")
+    sync.add("rgb", 2.0, "rgb2")  # incomplete newer frame does not replace the complete one
+    f = sync.latest()
+    assert f.stamp == 1.0 and f["rgb"] == "rgb1" and f.get("seg") is None
+    sync.add("seg", 1.0, "seg1")
+    assert sync.latest()["seg"] == "seg1"
+    sync.add("depth", 2.0, "depth2")
+    assert sync.latest()["depth"] == "depth2"
+
+
+def test_mismatched_stamps_never_pair():
+    sync = FrameSynchronizer(["rgb", "depth"])
+    sync.add("rgb", 1.0, "a")
+    sync.add("depth", 1.01, "b")
+    assert sync.latest() is None
+
+
+def test_unknown_stream_is_an_error():
+    with pytest.raises(KeyError, match="streams: rgb, depth"):
+        FrameSynchronizer(["rgb", "depth"]).add("ir", 0.0, None)
+
+
+def test_age_uses_the_larger_of_clock_and_wall_age():
+    sync = FrameSynchronizer(["rgb"])
+    assert frame_age(sync.latest(), 5.0) == float("inf")
+    sync.add("rgb", 10.0, "x")
+    f = sync.latest()
+    assert frame_age(f, 10.2, now_wall=f.received_wall + 0.1) == pytest.approx(0.2)
+    # the publisher's clock stopped (sim died) but the wall clock runs on
+    assert frame_age(f, 10.0, now_wall=f.received_wall + 3.0) == pytest.approx(3.0)
