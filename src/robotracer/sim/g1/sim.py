@@ -269,7 +269,7 @@ class G1Sim:
         return float(np.arccos(np.clip(R[2, 2], -1.0, 1.0)))
 
     def object_position(self, name: str) -> np.ndarray:
-        """``(3,)`` world position of a table object's centre."""
+        """``(3,)`` world position of a table object's bottom centre (its body origin)."""
         if name not in self.scene.object_names:
             raise KeyError(f"no object named {name!r}; objects: {', '.join(self.scene.object_names)}")
         return self.data.xpos[self.model.body(name).id].copy()
@@ -278,7 +278,7 @@ class G1Sim:
         """``(3,)`` world position of an object's top-centre point (what an object-centric trace follows)."""
         obj = self.scene.config.objects[self.scene.object_names.index(name)]
         R = self.data.xmat[self.model.body(name).id].reshape(3, 3)
-        return self.object_position(name) + R[:, 2] * obj.half_height
+        return self.object_position(name) + R[:, 2] * obj.height
 
     def body_pose(self, body: str) -> np.ndarray:
         """``(4, 4)`` world pose of a body."""

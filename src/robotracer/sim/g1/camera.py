@@ -1,0 +1,100 @@
+"""The G1 head camera: RGB, depth (metres) and ground-truth segmentation, like the UR5e scene's camera.
+
+Intrinsics: RealSense D435 colour stream at 640x480 (fx = fy ~ 616 px, ~55 x 42.5 deg field of
+view); depth is rendered aligned to colour. The optical frame is ``head_camera_optical_frame``
+(x right, y down, z forward).
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("MUJOCO_GL", "egl")  # headless rendering; must precede the first mujoco import
+
+import mujoco  # noqa: E402
+import numpy as np  # noqa: E402
+
+from robotracer.geometry.camera import Intrinsics  # noqa: E402
+from robotracer.geometry.transforms import RigidTransform  # noqa: E402
+from robotracer.sim.g1.scene import HEAD_CAMERA_FOVY, HEAD_CAMERA_NAME, HEAD_CAMERA_SIZE, G1Scene  # noqa: E402
+from robotracer.sim.objects import TABLE_NAME  # noqa: E402
+from robotracer.sim.tabletop import BACKGROUND_ID, ROBOT_ID, TABLE_ID, CameraFrame  # noqa: E402
+
+CAMERA_FRAME = "head_camera_optical_frame"
+_OPTICAL_FROM_MUJOCO = np.diag([1.0, -1.0, -1.0])  # MuJoCo cameras look down -z with y up
+
+
+def head_camera_intrinsics() -> Intrinsics:
+    """The head camera's pinhole model (square pixels, MuJoCo's ``fovy``)."""
+    return Intrinsics.from_fovy(HEAD_CAMERA_FOVY, *HEAD_CAMERA_SIZE)
+
+
+def segmentation_labels(scene: G1Scene) -> tuple[dict[int, str], np.ndarray]:
+    """Label names (0 background, 1 table, 2 robot, 3.. objects) and the ``(ngeom,)`` uint16 label of every geom."""
+    m = scene.model
+    labels = {BACKGROUND_ID: "background", TABLE_ID: TABLE_NAME, ROBOT_ID: "robot"}
+    body_label = np.zeros(m.nbody, dtype=np.uint16)
+    body_label[m.body(TABLE_NAME).id] = TABLE_ID
+    pelvis = m.body("pelvis").id
+    for b in range(m.nbody):
+        root = b
+        while root > 0 and m.body_parentid[root] > 0:
+            root = m.body_parentid[root]
+        if root == pelvis:
+            body_label[b] = ROBOT_ID
+    for i, name in enumerate(scene.object_names):
+        labels[3 + i] = name
+        body_label[m.body(name).id] = 3 + i
+    return labels, body_label[m.geom_bodyid]
+
+
+class HeadCamera:
+    """Renders the head camera of a G1 scene. Create and use it from one thread (it owns a GL context)."""
+
+    def __init__(self, scene: G1Scene) -> None:
+        self.scene = scene
+        self.intrinsics = head_camera_intrinsics()
+        self._camera_id = scene.model.camera(HEAD_CAMERA_NAME).id
+        self._labels, self._geom_label = segmentation_labels(scene)
+        self._renderer = mujoco.Renderer(scene.model, self.intrinsics.height, self.intrinsics.width)
+
+    @property
+    def labels(self) -> dict[int, str]:
+        return dict(self._labels)
+
+    def pose_in_world(self, data: mujoco.MjData) -> RigidTransform:
+        """``T_world_optical``: the optical frame (x right, y down, z forward) in the world."""
+        R = data.cam_xmat[self._camera_id].reshape(3, 3) @ _OPTICAL_FROM_MUJOCO
+        return RigidTransform(R, data.cam_xpos[self._camera_id].copy())
+
+    def render(self, data: mujoco.MjData) -> CameraFrame:
+        """RGB ``(H, W, 3)`` uint8, depth ``(H, W)`` float32 metres (0 = no return), segmentation ``(H, W)`` uint16."""
+        r = self._renderer
+        r.update_scene(data, camera=self._camera_id)
+        r.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = False
+        r.scene.flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = False
+        rgb = r.render().copy()
+        r.enable_depth_rendering()
+        depth = r.render().astype(np.float32)
+        r.disable_depth_rendering()
+        r.enable_segmentation_rendering()
+        seg_raw = r.render()
+        r.disable_segmentation_rendering()
+        geom_ids = seg_raw[..., 0]
+        is_geom = (seg_raw[..., 1] == int(mujoco.mjtObj.mjOBJ_GEOM)) & (geom_ids >= 0)
+        seg = np.zeros(geom_ids.shape, dtype=np.uint16)
+        seg[is_geom] = self._geom_label[geom_ids[is_geom]]
+        m = self.scene.model
+        depth[~np.isfinite(depth) | (depth >= m.stat.extent * m.vis.map.zfar * 0.999)] = 0.0
+        return CameraFrame(rgb, depth, seg, dict(self._labels), float(data.time))
+
+    def close(self) -> None:
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
+
+    def __enter__(self) -> "HeadCamera":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
