@@ -118,7 +118,7 @@ class UR5eKinematics:
         T_flange = T_base_tcp.matrix @ self._T_tcp_flange
         candidates = [self._nearest_equivalent(np.asarray(s), q_seed) for s in ur_analytic_ik.ur5e.inverse_kinematics(T_flange)]
         if not candidates:
-            raise UnreachableError(target, self._why_unreachable(target, T_flange[:3, 3]))
+            raise UnreachableError(target, self._why_unreachable(target, T_flange))
         in_limits = [c for c in candidates if c is not None]
         if not in_limits:
             raise UnreachableError(
@@ -163,15 +163,32 @@ class UR5eKinematics:
             q = q + J.T @ np.linalg.solve(J @ J.T + 1e-6 * np.eye(6), e)
         return None
 
-    def _why_unreachable(self, target: np.ndarray, flange: np.ndarray) -> str:
+    def _why_unreachable(self, target: np.ndarray, T_flange: np.ndarray) -> str:
+        """Explain a target without IK solutions: how far beyond the reach (at this orientation and height) it is."""
         shoulder = np.array([0.0, 0.0, SHOULDER_HEIGHT])
-        dist = float(np.linalg.norm(flange - shoulder))
+        dist = float(np.linalg.norm(T_flange[:3, 3] - shoulder))
         if dist > UR5E_FLANGE_REACH:
             return (
-                f"target {_fmt(target)} m is {dist - UR5E_FLANGE_REACH:.3f} m beyond the UR5e's reach "
+                f"target {_fmt(target)} m is {dist - UR5E_FLANGE_REACH:.2f} m beyond the UR5e's reach "
                 f"(flange at most {UR5E_FLANGE_REACH} m from the shoulder)"
             )
-        radial = float(np.hypot(flange[0], flange[1]))
-        if radial < 0.15:
-            return f"target {_fmt(target)} m is too close to the UR5e's base axis (wrist {radial:.2f} m from it)"
-        return f"target {_fmt(target)} m is within reach but not with the requested orientation"
+
+        def solvable(scale: float) -> bool:
+            T = T_flange.copy()
+            T[:2, 3] *= scale
+            return bool(ur_analytic_ik.ur5e.inverse_kinematics(T))
+
+        radial = float(np.hypot(target[0], target[1]))
+        lo, hi = 0.0, 1.0
+        if radial > 1e-6 and solvable(0.5):  # reachable closer in: bisect the radial reach at this height
+            lo = 0.5
+            for _ in range(12):
+                mid = 0.5 * (lo + hi)
+                lo, hi = (mid, hi) if solvable(mid) else (lo, mid)
+            return (
+                f"target {_fmt(target)} m is {radial * (1.0 - lo):.2f} m beyond the UR5e's reach with this "
+                f"gripper orientation (reach ends {radial * lo:.2f} m from the base axis at z = {target[2]:.2f} m)"
+            )
+        if radial > 1e-6 and solvable(1.5):
+            return f"target {_fmt(target)} m is too close to the UR5e's base axis ({radial:.2f} m from it)"
+        return f"target {_fmt(target)} m is not reachable with the requested orientation"
