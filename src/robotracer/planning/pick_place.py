@@ -166,7 +166,7 @@ class MotionPlan:
         a = 0.0 if t1 <= t0 else (t - t0) / (t1 - t0)
         q = (1 - a) * self.positions[k] + a * self.positions[k + 1]
         g = (1 - a) * self.gripper[k] + a * self.gripper[k + 1]
-        j = k + 1 if a >= 1.0 else k
+        j = k + 1 if a > 0.0 else k  # the phase of the sample being moved towards
         return q, float(g), PHASES[self.phase_index[j]], int(self.waypoint_index[j])
 
 
