@@ -15,10 +15,10 @@ def test_shared_parameters_reach_every_node():
 
 
 def test_overrides_merge_nested_and_leave_the_rest():
-    graph = load_graph("ur5", parse_overrides(["sim.seed=3", "task_server.workspace.min_xyz=[0, 0, 0]"]))
+    graph = load_graph("ur5", parse_overrides(["sim.seed=3", "task_server.workspace.lower=[0, 0, 0]"]))
     assert graph.node("sim").parameters["seed"] == 3
     ws = graph.node("task_server").parameters["workspace"]
-    assert ws["min_xyz"] == [0, 0, 0] and ws["max_xyz"] == load_graph("ur5").node("task_server").parameters["workspace"]["max_xyz"]
+    assert ws["lower"] == [0, 0, 0] and ws["upper"] == load_graph("ur5").node("task_server").parameters["workspace"]["upper"]
 
 
 def test_params_file_layout_is_what_ros_expects():

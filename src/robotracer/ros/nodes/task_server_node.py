@@ -27,7 +27,7 @@ DEFAULTS = {
     "plan_timeout_s": 10.0,
     "execute_timeout_s": 120.0,
     "validate": True,
-    "workspace": {"min_xyz": [-0.9, -0.9, -0.05], "max_xyz": [0.9, 0.9, 0.8]},
+    "workspace": {"lower": [-0.9, -0.9, -0.05], "upper": [0.9, 0.9, 0.8], "table_height": 0.0},
 }
 
 STAGES = ("capture", "infer", "lift", "validate", "execute")
@@ -232,9 +232,10 @@ def _build():
                 ids = [i for i, n in conv.label_map_to_dict(self.labels).items() if n == trace_msg.moved_object]
                 if ids:
                     mask = np.isin(conv.image_to_numpy(seg), ids)
-            ws = self.p
             workspace = WorkspaceBounds(
-                min_xyz=tuple(ws["workspace.min_xyz"]), max_xyz=tuple(ws["workspace.max_xyz"])
+                lower=tuple(self.p["workspace.lower"]),
+                upper=tuple(self.p["workspace.upper"]),
+                table_height=float(self.p["workspace.table_height"]),
             )
             report = validate_trace(trace3d, depth, intr, self.T_base_camera, mask, workspace)
             if not report.ok:

@@ -27,12 +27,12 @@ DEFAULTS = {
 
 
 def _make_driver(node, p: dict):
-    from robotracer.robots.ur5e.kinematics import UR5E_JOINT_NAMES
+    from robotracer.robots.ur5e.kinematics import UR5eKinematics
 
     if p["driver"] == "topics":
         from robotracer.ros.topic_arm import TopicArm
 
-        return TopicArm(node, list(UR5E_JOINT_NAMES))
+        return TopicArm(node, list(UR5eKinematics.joint_names))
     if p["driver"] == "rtde":
         from robotracer.robots import make_robot
 
@@ -100,7 +100,7 @@ def _build():
                 return response
             response.success = True
             traj = JointTrajectory(joint_names=list(self.kin.joint_names))
-            for t, q in zip(plan.times, plan.arm):
+            for t, q in zip(plan.times, plan.positions):
                 pt = JointTrajectoryPoint(positions=[float(x) for x in q])
                 pt.time_from_start = conv.seconds_to_duration(float(t))
                 traj.points.append(pt)
@@ -152,7 +152,7 @@ def _build():
                 time.sleep(period)
             # let the arm settle on the final target
             deadline = self.now() + float(self.p["settle_timeout_s"])
-            final = plan.arm[-1]
+            final = plan.positions[-1]
             while self.now() < deadline:
                 if np.max(np.abs(self.current_q() - final)) < self.p["settle_tolerance_rad"]:
                     break
