@@ -1,0 +1,82 @@
+"""Evaluate predictions on TraceSpatial-Bench: per-sample results and official aggregate numbers."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+
+from robotracer.bench.dataset import BenchSample, load_images
+from robotracer.bench.official import SampleResult, score_sample_3d
+from robotracer.trace.metrics import batch_path_metrics, mean_path_metrics
+
+
+def model_kind_for(model_name: str) -> str:
+    """Which official parser a model's answers get: ``robotracer`` (tuples) or ``json`` (fenced JSON)."""
+    if "RoboTracer" in model_name:
+        return "robotracer"
+    if "Qwen" in model_name or "Gemini" in model_name:
+        return "json"
+    return "robotracer"
+
+
+def evaluate_3d(predictions: list[dict], samples: dict, model_kind: str = "robotracer", progress: bool = True) -> list[SampleResult]:
+    """Score every prediction; problems are recorded in the sample's status, never raised."""
+    from tqdm import tqdm
+
+    results = []
+    for pred in tqdm(predictions, desc="TraceSpatial-Bench 3D", disable=not progress):
+        qid = pred["question_id"]
+        sample: BenchSample | None = samples.get(qid)
+        if sample is None:
+            results.append(SampleResult(qid, status="error", message=f"question {qid!r} is not in the benchmark"))
+            continue
+        record = {**sample.record, **{k: v for k, v in pred.items() if k in ("model_prediction", "question_id")}}
+        try:
+            depth, mask_pil, mask_gray = load_images(sample)
+            results.append(score_sample_3d(record, depth, mask_pil, mask_gray, model_kind))
+        except (OSError, ValueError, KeyError, IndexError) as exc:
+            results.append(SampleResult(qid, str(record.get("category", "")), record.get("step"), status="error", message=f"{type(exc).__name__}: {exc}"))
+    return results
+
+
+def _rate(flags) -> float | None:
+    flags = list(flags)
+    return float(np.mean(flags)) if flags else None
+
+
+def summarize(results: list[SampleResult]) -> dict:
+    """The official numbers: rates over evaluated samples, overall success over all answers, path metrics."""
+    ev = [r for r in results if r.evaluated]
+    n_all = max(len(results), 1)
+    m3 = batch_path_metrics(np.stack([r.resampled_3d[0] for r in ev]), np.stack([r.resampled_3d[1] for r in ev])) if ev else []
+    ok2 = [r for r in ev if not (np.isnan(r.resampled_2d[0]).any() or np.isnan(r.resampled_2d[1]).any())]
+    m2 = batch_path_metrics(np.stack([r.resampled_2d[0] for r in ok2]), np.stack([r.resampled_2d[1] for r in ok2])) if ok2 else []
+    starts = [r.start_distance for r in ev if r.start_distance is not None]
+    ends = [r.end_distance for r in ev if r.end_distance is not None]
+    return {
+        "answers": len(results),
+        "evaluated": len(ev),
+        "start_in_mask_2d": _rate(r.start_in_mask for r in ev),
+        "end_in_box_2d": _rate(r.end_in_box_2d for r in ev),
+        "start_success_3d": _rate(r.start_success for r in ev),
+        "end_success_3d": _rate(r.end_success for r in ev),
+        "no_collision": (1.0 - float(np.mean([r.collision for r in ev]))) if ev else None,
+        "overall_success": sum(r.success for r in results) / n_all,
+        "start_distance_mean_m": float(np.mean(starts)) if starts else None,
+        "end_distance_mean_m": float(np.mean(ends)) if ends else None,
+        "path_3d": mean_path_metrics(m3),
+        "path_2d": mean_path_metrics(m2),
+        "skipped": {s: sum(r.status == s for r in results) for s in ("empty", "no_depth", "mixed_dimensions", "error")},
+    }
+
+
+def summarize_groups(results: list[SampleResult]) -> dict:
+    """:func:`summarize` overall and per category and per step count."""
+    out = {"overall": summarize(results), "by_category": {}, "by_step": {}}
+    for key, attr in (("by_category", "category"), ("by_step", "step")):
+        groups = defaultdict(list)
+        for r in results:
+            groups[str(getattr(r, attr))].append(r)
+        out[key] = {g: summarize(rs) for g, rs in sorted(groups.items())}
+    return out

@@ -1,0 +1,208 @@
+"""The official scorer's scene occupancy, in numpy: open3d ``ScalableTSDFVolume`` surface voxels.
+
+The official TraceSpatial-Bench scorer integrates the ground-truth depth (object pixels == 255
+removed) into an open3d ``ScalableTSDFVolume`` (voxel 0.02 m, ``sdf_trunc`` 0.08 m, depth
+truncated at 5 m), extracts the zero-crossing surface points and voxelises them with
+``VoxelGrid.create_from_point_cloud``. With open3d 0.20.0 that volume extracts no points at
+all (the scorer then silently counts every trace as collision-free); open3d 0.18/0.19 work.
+This module reproduces the working versions' arithmetic (float32 integration with the
+depth-to-ray-distance multiplier, 16³-voxel units touched by the stride-4 point cloud, the
+extraction's ``|tsdf| < 0.98`` rule, the voxel grid's half-voxel origin) without open3d, for
+one frame and an identity camera pose, and vectorised: about 10x faster.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+UNIT_RESOLUTION = 16  # open3d ScalableTSDFVolume volume_unit_resolution
+DEPTH_SAMPLING_STRIDE = 4  # open3d ScalableTSDFVolume depth_sampling_stride
+
+
+@dataclass(frozen=True)
+class SurfaceOccupancy:
+    """Occupied voxels of the official scorer's ``VoxelGrid``.
+
+    Attributes:
+        keys: sorted ``(N,)`` int64 encoded voxel indices (see :meth:`encode`).
+        origin: ``(3,)`` float64 grid origin (min surface point − half a voxel).
+        voxel_size: metres.
+        surface_points: ``(P, 3)`` float64 TSDF zero-crossing points.
+    """
+
+    keys: np.ndarray
+    origin: np.ndarray
+    voxel_size: float
+    surface_points: np.ndarray
+
+    @staticmethod
+    def encode(idx: np.ndarray) -> np.ndarray:
+        """``(..., 3)`` int voxel indices -> ``(...)`` int64 keys (21 bits per axis, offset for negatives)."""
+        idx = np.asarray(idx, dtype=np.int64) + (1 << 20)
+        return (idx[..., 0] << 42) | (idx[..., 1] << 21) | idx[..., 2]
+
+    @property
+    def indices(self) -> np.ndarray:
+        """``(N, 3)`` int64 occupied voxel indices."""
+        k = self.keys
+        return np.stack([(k >> 42) & 0x1FFFFF, (k >> 21) & 0x1FFFFF, k & 0x1FFFFF], axis=1) - (1 << 20)
+
+    def contains(self, points: np.ndarray) -> np.ndarray:
+        """``(...)`` bool: the official lookup ``((p - origin) / voxel_size).astype(int) in occupied``.
+
+        Note the truncation toward zero (not floor) of the official code, kept on purpose.
+        """
+        idx = ((np.asarray(points) - self.origin) / self.voxel_size).astype(np.int64)
+        keys = self.encode(idx)
+        if not len(self.keys):
+            return np.zeros(keys.shape, dtype=bool)
+        pos = np.clip(np.searchsorted(self.keys, keys), 0, len(self.keys) - 1)
+        return self.keys[pos] == keys
+
+
+def depth_to_camera_distance_multiplier(width: int, height: int, fx: float, fy: float, cx: float, cy: float) -> np.ndarray:
+    """``(H, W)`` float32 ``sqrt(1 + x² + y²)`` per pixel, as open3d computes it (float32)."""
+    xx = (np.arange(width, dtype=np.float32) - np.float32(cx)) * (np.float32(1.0) / np.float32(fx))
+    yy = (np.arange(height, dtype=np.float32) - np.float32(cy)) * (np.float32(1.0) / np.float32(fy))
+    return np.sqrt(xx[None, :] * xx[None, :] + yy[:, None] * yy[:, None] + np.float32(1.0))
+
+
+def touched_units(depth_m: np.ndarray, fx: float, fy: float, cx: float, cy: float, sdf_trunc: float, unit_length: float) -> np.ndarray:
+    """``(U, 3)`` int64 sorted unique volume-unit indices the stride-4 point cloud touches (± sdf_trunc)."""
+    sub = depth_m[::DEPTH_SAMPLING_STRIDE, ::DEPTH_SAMPLING_STRIDE].astype(np.float64)
+    rows, cols = np.nonzero(sub > 0)
+    z = sub[rows, cols]
+    x = (cols * DEPTH_SAMPLING_STRIDE - cx) * z / fx
+    y = (rows * DEPTH_SAMPLING_STRIDE - cy) * z / fy
+    pts = np.stack([x, y, z], axis=1)
+    lo = np.floor((pts - sdf_trunc) / unit_length).astype(np.int64)
+    hi = np.floor((pts + sdf_trunc) / unit_length).astype(np.int64)
+    span = hi - lo  # 0 or 1 per axis (sdf_trunc < unit length)
+    if np.any(span > 1):
+        raise ValueError("sdf_trunc must be shorter than half a volume unit")
+    cand = [lo]
+    for dx in (0, 1):
+        for dy in (0, 1):
+            for dz in (0, 1):
+                if dx == dy == dz == 0:
+                    continue
+                step = np.array([dx, dy, dz])
+                ok = np.all(span >= step, axis=1)
+                cand.append(lo[ok] + step)
+    units = np.concatenate(cand)
+    keys = np.unique(SurfaceOccupancy.encode(units))
+    return np.stack([(keys >> 42) & 0x1FFFFF, (keys >> 21) & 0x1FFFFF, keys & 0x1FFFFF], axis=1) - (1 << 20)
+
+
+def integrate_units(depth_m: np.ndarray, units: np.ndarray, fx, fy, cx, cy, voxel_length: float, sdf_trunc: float):
+    """TSDF and weight of every voxel of ``units``: ``(U, R, R, R)`` float32 each, indexed [unit, x, y, z]."""
+    H, W = depth_m.shape
+    R = UNIT_RESOLUTION
+    unit_length = voxel_length * R
+    vl = np.float32(voxel_length)
+    half = np.float32(voxel_length * 0.5)
+    ar = np.arange(R, dtype=np.float32)
+    origins = (units.astype(np.float64) * unit_length).astype(np.float32)  # (U, 3) (float)origin_
+    # x, y of voxel centres: half + vl * i + origin (float32, left to right)
+    xs = (half + vl * ar)[None, :] + origins[:, 0:1]  # (U, R)
+    ys = (half + vl * ar)[None, :] + origins[:, 1:2]
+    # z: starts at half + origin_z and accumulates + vl per step (float32 running sum)
+    z0 = half + origins[:, 2]
+    zs = np.cumsum(np.concatenate([z0[:, None], np.full((len(units), R - 1), vl, dtype=np.float32)], axis=1), axis=1, dtype=np.float32)
+    fx32, fy32, cx32, cy32 = np.float32(fx), np.float32(fy), np.float32(cx), np.float32(cy)
+    # u_f = x * fx / z + cx + 0.5 : shape (U, R_x, R_z); v_f: (U, R_y, R_z)
+    u_f = (xs[:, :, None] * fx32) / zs[:, None, :] + cx32 + np.float32(0.5)
+    v_f = (ys[:, :, None] * fy32) / zs[:, None, :] + cy32 + np.float32(0.5)
+    eps = np.float32(0.0001)
+    u_ok = (zs[:, None, :] > 0) & (u_f >= eps) & (u_f < np.float32(W) - eps)
+    v_ok = (v_f >= eps) & (v_f < np.float32(H) - eps)
+    ui = np.where(u_ok, u_f, 0).astype(np.intp)
+    vi = np.where(v_ok, v_f, 0).astype(np.intp)
+    mult = depth_to_camera_distance_multiplier(W, H, fx, fy, cx, cy)
+    # gather (U, x, y, z)
+    d = depth_m[vi[:, None, :, :], ui[:, :, None, :]]
+    m = mult[vi[:, None, :, :], ui[:, :, None, :]]
+    valid = u_ok[:, :, None, :] & v_ok[:, None, :, :] & (d > 0)
+    sdf = (d - zs[:, None, None, :]) * m
+    trunc = np.float32(sdf_trunc)
+    valid &= sdf > -trunc
+    tsdf = np.where(valid, np.minimum(np.float32(1.0), sdf / trunc), np.float32(0.0))
+    return tsdf.astype(np.float32), valid.astype(np.float32)
+
+
+def extract_surface_points(units: np.ndarray, tsdf: np.ndarray, weight: np.ndarray, voxel_length: float) -> np.ndarray:
+    """``(P, 3)`` float64 zero-crossing points, the rule of ``ScalableTSDFVolume.ExtractPointCloud``."""
+    R = UNIT_RESOLUTION
+    unit_length = voxel_length * R
+    keys = SurfaceOccupancy.encode(units)
+    order = np.argsort(keys)
+    skeys = keys[order]
+    good0 = (weight != 0) & (tsdf < np.float32(0.98)) & (tsdf >= np.float32(-0.98))
+    out = []
+    for axis in range(3):
+        step = np.zeros(3, dtype=np.int64)
+        step[axis] = 1
+        nkeys = SurfaceOccupancy.encode(units + step)
+        pos = np.clip(np.searchsorted(skeys, nkeys), 0, len(skeys) - 1)
+        has_nb = skeys[pos] == nkeys
+        nb = np.where(has_nb, order[pos], -1)
+        # f1, w1: the next voxel along axis, from the neighbour unit at the face
+        f1 = np.roll(tsdf, -1, axis=axis + 1)
+        w1 = np.roll(weight, -1, axis=axis + 1)
+        face = [slice(None)] * 4
+        face[axis + 1] = R - 1
+        first = [slice(None)] * 4
+        first[axis + 1] = 0
+        nb_tsdf = np.where(has_nb[:, None, None], tsdf[nb][tuple(first)], np.float32(0.0))
+        nb_w = np.where(has_nb[:, None, None], weight[nb][tuple(first)], np.float32(0.0))
+        f1[tuple(face)] = nb_tsdf
+        w1[tuple(face)] = nb_w
+        good1 = (w1 != 0) & (f1 < np.float32(0.98)) & (f1 >= np.float32(-0.98))
+        cross = good0 & good1 & (tsdf * f1 < 0)
+        u, x, y, z = np.nonzero(cross)
+        if not len(u):
+            continue
+        r0 = np.abs(tsdf[u, x, y, z])
+        r1 = np.abs(f1[u, x, y, z])
+        idx = np.stack([x, y, z], axis=1).astype(np.float64)
+        p0 = (voxel_length * 0.5 + voxel_length * idx) + units[u].astype(np.float64) * unit_length
+        p1a = p0[:, axis] + voxel_length
+        p = p0.copy()
+        p[:, axis] = (p0[:, axis] * r1.astype(np.float64) + p1a * r0.astype(np.float64)) / (r0 + r1).astype(np.float64)
+        out.append(p)
+    return np.concatenate(out) if out else np.zeros((0, 3))
+
+
+def scene_surface_occupancy(
+    depth_mm: np.ndarray,
+    intrinsics_matrix,
+    voxel_size: float = 0.02,
+    depth_scale: float = 1000.0,
+    depth_trunc: float = 5.0,
+) -> SurfaceOccupancy:
+    """The official ``create_occupancy_grid_from_tsdf`` for a depth image already stripped of the object.
+
+    Args:
+        depth_mm: ``(H, W)`` float32 depth in millimetres (0 = none).
+        intrinsics_matrix: 3x3 camera matrix (full float64 precision, as the official code uses it).
+
+    Raises:
+        ValueError: no surface at all (the official code raises too; the scorer then counts no collision).
+    """
+    K = np.asarray(intrinsics_matrix, dtype=np.float64)
+    fx, fy, cx, cy = K[0, 0], K[1, 1], K[0, 2], K[1, 2]
+    d = np.asarray(depth_mm, dtype=np.float32) / np.float32(depth_scale)
+    d[d >= np.float32(depth_trunc)] = 0.0
+    sdf_trunc = 4 * voxel_size
+    units = touched_units(d, fx, fy, cx, cy, sdf_trunc, voxel_size * UNIT_RESOLUTION)
+    if not len(units):
+        raise ValueError("TSDF extracted no points: the depth image is empty")
+    tsdf, weight = integrate_units(d, units, fx, fy, cx, cy, voxel_size, sdf_trunc)
+    pts = extract_surface_points(units, tsdf, weight, voxel_size)
+    if not len(pts):
+        raise ValueError("TSDF extracted no points. Please check depth image and intrinsics.")
+    origin = pts.min(axis=0) - np.full(3, voxel_size) * 0.5
+    idx = np.floor((pts - origin) / voxel_size).astype(np.int64)
+    return SurfaceOccupancy(np.unique(SurfaceOccupancy.encode(idx)), origin, float(voxel_size), pts)
