@@ -124,7 +124,9 @@ class SegmentationGrounder:
         self.label_source = label_source
         self._flat = self.segmentation.ravel()
         self._cache: dict[str, GroundedObject] = {}
+        self._flat_cache: dict[tuple[int, ...], np.ndarray] = {}
         counts = np.bincount(self._flat, minlength=max(labels) + 1)
+        self._counts = counts
         self._ids_by_name: dict[str, list[int]] = {}
         self._pixels_by_name: dict[str, int] = {}
         for label_id in sorted(labels):
@@ -195,30 +197,56 @@ class SegmentationGrounder:
         """Every visible object (scenery and robot excluded)."""
         return [self._object(n, self._ids_by_name[n]) for n in self.visible_objects]
 
-    def scene_points(self, word: str = "table", subsample: int = 1) -> np.ndarray:
+    def scene_points(self, word: str = "table", stride: int = 1) -> np.ndarray:
         """``(N, 3)`` float64 optical-frame points of the scenery labels containing ``word``.
 
-        ``subsample`` > 1 keeps every n-th of those pixels (a fast subset for large regions).
+        ``stride`` > 1 keeps every stride-th row and column (a fast subset for large regions).
 
         Raises:
             GroundingError: no such label is in view.
         """
-        ids = [i for n in self._scene_names if word in n.split() for i in self._ids_by_name[n]]
-        pixels = self._pixels(ids)[:: max(int(subsample), 1)]
-        if pixels.shape[0] == 0:
-            raise GroundingError(f"no {word} in view: pixels labelled '{word}' are needed; labels seen: "
-                                 f"{', '.join(self._ids_by_name)}")
+        ids = self._scene_ids(word)
+        k = max(int(stride), 1)
+        sub = self.segmentation[::k, ::k]
+        rows, cols = np.nonzero(sub == ids[0] if len(ids) == 1 else np.isin(sub, ids))
+        return back_project_pixels(np.stack([cols * k, rows * k], axis=1), self.depth, self.intrinsics)
+
+    def scene_outline_points(self, word: str = "table") -> np.ndarray:
+        """``(N, 3)`` float64 optical-frame points of the leftmost and rightmost pixel of each image row
+        of the scenery labels containing ``word``: their convex hull is the region's visible extent."""
+        ids = self._scene_ids(word)
+        mask = self.segmentation == ids[0] if len(ids) == 1 else np.isin(self.segmentation, ids)
+        rows = np.flatnonzero(mask.any(axis=1))
+        first = np.argmax(mask[rows], axis=1)
+        last = mask.shape[1] - 1 - np.argmax(mask[rows, ::-1], axis=1)
+        pixels = np.stack([np.r_[first, last], np.r_[rows, rows]], axis=1)
         return back_project_pixels(pixels, self.depth, self.intrinsics)
 
-    def _pixels(self, ids: list[int]) -> np.ndarray:
-        """``(M, 2)`` int64 (column, row) of the pixels with any of ``ids``."""
-        flat = np.concatenate([np.flatnonzero(self._flat == i) for i in ids]) if ids else np.zeros(0, np.int64)
+    def _scene_ids(self, word: str) -> list[int]:
+        ids = [i for n in self._scene_names if word in n.split() for i in self._ids_by_name[n]]
+        if not any(self._counts[i] for i in ids):
+            raise GroundingError(f"no {word} in view: pixels labelled '{word}' are needed; labels seen: "
+                                 f"{', '.join(self._ids_by_name)}")
+        return ids
+
+    def _flat_indices(self, ids: list[int]) -> np.ndarray:
+        """Raster-order flat indices of the pixels with any of ``ids`` (cached)."""
+        key = tuple(ids)
+        if key not in self._flat_cache:
+            flat = np.concatenate([np.flatnonzero(self._flat == i) for i in ids]) if ids else np.zeros(0, np.int64)
+            if len(ids) > 1:
+                flat.sort()
+            self._flat_cache[key] = flat
+        return self._flat_cache[key]
+
+    def _to_pixels(self, flat: np.ndarray) -> np.ndarray:
+        """``(M, 2)`` int64 (column, row) of flat indices."""
         rows, cols = np.divmod(flat, self.segmentation.shape[1])
         return np.stack([cols, rows], axis=1)
 
     def _object(self, name: str, ids: list[int]) -> GroundedObject:
         if name not in self._cache:
-            pixels = self._pixels(ids)
+            pixels = self._to_pixels(self._flat_indices(ids))
             points = back_project_pixels(pixels, self.depth, self.intrinsics)
             if points.shape[0] < 3:
                 raise GroundingError(f"the {name} has no valid depth (holes in the depth image); cannot measure it")

@@ -61,12 +61,16 @@ class SupportPlane:
 def fit_support_plane(
     points: np.ndarray,
     *,
+    outline: np.ndarray | None = None,
     inlier_m: float = 0.005,
     iterations: int = 64,
     max_fit_points: int = 2000,
     seed: int = 0,
 ) -> SupportPlane:
     """Fit the table plane to ``(N, 3)`` camera-frame points: RANSAC, then least squares on the inliers.
+
+    The visible extent (``hull``) comes from ``outline`` (``(K, 3)`` points on the region's
+    border, e.g. :meth:`SegmentationGrounder.scene_outline_points`) when given, else from ``points``.
 
     RANSAC keeps the table top when the points also hold the table's sides. The result is
     deterministic for a given ``seed``.
@@ -102,7 +106,8 @@ def fit_support_plane(
     away = np.cross(normal, right)  # for a camera above the plane this points away from it
     if away @ np.array([0.0, 0.0, 1.0]) < 0:
         away = -away
-    on_plane = pts[np.abs(pts @ normal + offset) < 3 * inlier_m]
+    edge = pts if outline is None else np.asarray(outline, dtype=np.float64).reshape(-1, 3)
+    on_plane = edge[np.abs(edge @ normal + offset) < 3 * inlier_m]
     xy = np.stack([on_plane @ right, on_plane @ away], axis=1).astype(np.float32)
     hull = cv2.convexHull(xy).reshape(-1, 2)
     return SupportPlane(normal, offset, right, away, hull)
@@ -136,15 +141,23 @@ class ObjectExtent:
     support_height: float
 
 
-def measure_object(name: str, points: np.ndarray, plane: SupportPlane, *, min_points: int = 10) -> ObjectExtent:
+def measure_object(
+    name: str, points: np.ndarray, plane: SupportPlane, *, min_points: int = 10, max_points: int = 2000
+) -> ObjectExtent:
     """Footprint and height of an object from its ``(N, 3)`` visible camera-frame points.
 
     Seen from above at an angle, the visible top and the camera-facing side project onto
     the plane as the whole footprint, so the percentile box of the projection spans it.
 
+    More than ``max_points`` points are thinned by a regular step (the pixels are in raster
+    order, so the subset stays spread over the whole object).
+
     Raises:
         SupportPlaneError: fewer than ``min_points`` points above the plane.
     """
+    points = np.asarray(points, dtype=np.float64).reshape(-1, 3)
+    if points.shape[0] > max_points:
+        points = points[:: -(-points.shape[0] // max_points)]
     h = plane.height(points)
     above = h > 0.002
     if above.sum() < min_points:

@@ -85,7 +85,8 @@ class GeometricTracer:
         gap_m: gap between the moved object and the reference when no distance is given.
         separation_m: minimal gap between the placed object and any other object.
         num_points: trace length, 6-12 points (RoboTracer's range).
-        table_subsample: use every n-th table pixel for the plane fit and the table extent.
+        table_stride: use every n-th row and column of the table pixels for the plane fit
+            (the table extent uses its full outline).
         min_object_pixels: objects with fewer visible pixels are not in view.
     """
 
@@ -97,7 +98,7 @@ class GeometricTracer:
         gap_m: float = 0.05,
         separation_m: float = 0.01,
         num_points: int = 8,
-        table_subsample: int = 8,
+        table_stride: int = 4,
         min_object_pixels: int = 20,
     ) -> None:
         if not 6 <= int(num_points) <= 12:
@@ -105,13 +106,13 @@ class GeometricTracer:
         for key, value in (("clearance_m", clearance_m), ("gap_m", gap_m), ("separation_m", separation_m)):
             if not value >= 0:
                 raise ValueError(f"{key} must be >= 0 metres, got {value}")
-        if int(table_subsample) < 1:
-            raise ValueError(f"table_subsample must be >= 1, got {table_subsample}")
+        if int(table_stride) < 1:
+            raise ValueError(f"table_stride must be >= 1, got {table_stride}")
         self.clearance_m = float(clearance_m)
         self.gap_m = float(gap_m)
         self.separation_m = float(separation_m)
         self.num_points = int(num_points)
-        self.table_subsample = int(table_subsample)
+        self.table_stride = int(table_stride)
         self.min_object_pixels = int(min_object_pixels)
 
     def infer(self, observation: Observation, instruction: str | SpatialInstruction) -> TracerAnswer:
@@ -146,7 +147,9 @@ class GeometricTracer:
             grounder = SegmentationGrounder.from_observation(observation, min_pixels=self.min_object_pixels)
             moved_obj = grounder.find(inst.moved_object)
             ref_objs = [grounder.find(r) for r in inst.reference_objects]
-            plane = fit_support_plane(grounder.scene_points("table", self.table_subsample))
+            plane = fit_support_plane(
+                grounder.scene_points("table", self.table_stride), outline=grounder.scene_outline_points("table")
+            )
         except (GroundingError, SupportPlaneError) as exc:
             raise TracerError(str(exc)) from exc
         ref_names = [r.name for r in ref_objs]
