@@ -25,7 +25,7 @@ class SupportPlane:
         offset: metres; ``height(p) = up · p + offset``.
         right: ``(3,)`` float64 unit in-plane vector, the camera x axis projected on the plane.
         away: ``(3,)`` float64 unit in-plane vector pointing away from the camera
-            (``up x right``... orthogonal to both, along the viewing direction).
+            (``up x right``; ``right``, ``away``, ``up`` form a right-handed frame).
         hull: ``(K, 2)`` float32 convex hull of the visible plane points in (right, away)
             coordinates: the visible extent of the table.
     """
