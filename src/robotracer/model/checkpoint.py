@@ -32,6 +32,9 @@ CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 WEIGHTS_INDEX_NAME = "model.safetensors.index.json"
 ATTRIBUTE_OF_PART = {key: key[: -len("_cfg")] for key in PART_KEYS}
+# SigLIP towers are stored with the keys of the released checkpoints (``vision_model.*``);
+# transformers 5 names the module's own keys without that prefix.
+DISK_PREFIX = {"vision_tower_cfg": "vision_model.", "depth_tower_cfg": "vision_model."}
 SIGLIP_PREPROCESSOR = {
     "image_processor_type": "SiglipImageProcessor",
     "do_resize": True,
@@ -65,15 +68,19 @@ def save_checkpoint(model, path: str | Path, tokenizer=None) -> Path:
         module = getattr(model, attr)
         folder = root / attr
         folder.mkdir(exist_ok=True)
-        if key in ("llm_cfg", "vision_tower_cfg", "depth_tower_cfg"):
+        if key == "llm_cfg":
             module.save_pretrained(folder, safe_serialization=True)
-            if key != "llm_cfg":
-                (folder / "preprocessor_config.json").write_text(
-                    json.dumps(SIGLIP_PREPROCESSOR | {"size": {"height": module.config.image_size, "width": module.config.image_size}}, indent=2)
-                )
+            continue
+        prefix = DISK_PREFIX.get(key, "")
+        state = {prefix + k: v.detach().contiguous().cpu() for k, v in module.state_dict().items()}
+        save_file(state, str(folder / WEIGHTS_NAME), metadata={"format": "pt"})
+        if prefix:  # a SigLIP tower: HF config + preprocessor, keys under vision_model.
+            module.config.to_json_file(str(folder / CONFIG_NAME))
+            size = module.config.image_size
+            (folder / "preprocessor_config.json").write_text(
+                json.dumps(SIGLIP_PREPROCESSOR | {"size": {"height": size, "width": size}}, indent=2)
+            )
         else:
-            state = {k: v.detach().contiguous().cpu() for k, v in module.state_dict().items()}
-            save_file(state, str(folder / WEIGHTS_NAME), metadata={"format": "pt"})
             (folder / CONFIG_NAME).write_text(json.dumps(getattr(config, key), indent=2))
     if tokenizer is not None:
         tokenizer.save_pretrained(root / "llm")
@@ -120,21 +127,25 @@ def _weight_files(folder: Path) -> list[Path]:
     raise CheckpointError(f"{folder}: expected {WEIGHTS_NAME} or {WEIGHTS_INDEX_NAME}; found: {_listing(folder)}")
 
 
-def _read_shapes(files: list[Path]) -> dict[str, tuple[int, ...]]:
+def _module_key(disk_key: str, prefix: str) -> str:
+    return disk_key[len(prefix) :] if prefix and disk_key.startswith(prefix) else disk_key
+
+
+def _read_shapes(files: list[Path], prefix: str = "") -> dict[str, tuple[int, ...]]:
     shapes = {}
     for f in files:
         with safe_open(str(f), framework="pt") as sf:
             for k in sf.keys():
-                shapes[k] = tuple(sf.get_slice(k).get_shape())
+                shapes[_module_key(k, prefix)] = tuple(sf.get_slice(k).get_shape())
     return shapes
 
 
-def _load_state(files: list[Path], device: torch.device) -> dict[str, torch.Tensor]:
+def _load_state(files: list[Path], device: torch.device, prefix: str = "") -> dict[str, torch.Tensor]:
     state = {}
     for f in files:
         with safe_open(str(f), framework="pt", device=str(device)) as sf:
             for k in sf.keys():
-                state[k] = sf.get_tensor(k)
+                state[_module_key(k, prefix)] = sf.get_tensor(k)
     return state
 
 
@@ -173,7 +184,7 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu", dtype:
                 f"{root}: config.json has {key} but the subfolder {folder.name}/ is missing; found: {_listing(root)}"
             )
         files[key] = _weight_files(folder)
-        shapes[key] = _read_shapes(files[key])
+        shapes[key] = _read_shapes(files[key], DISK_PREFIX.get(key, ""))
     emb = shapes["llm_cfg"].get("model.embed_tokens.weight")
     if emb is not None and emb[0] != config.llm_cfg.get("vocab_size"):
         config.llm_cfg = dict(config.llm_cfg, vocab_size=int(emb[0]))  # resized after adding media tokens
@@ -190,7 +201,7 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu", dtype:
         attr = ATTRIBUTE_OF_PART[key]
         module = getattr(model, attr)
         _check_part(attr, module, shapes[key])
-        state = _load_state(files[key], device)
+        state = _load_state(files[key], device, DISK_PREFIX.get(key, ""))
         module.load_state_dict({k: v.to(dtype) if v.is_floating_point() else v for k, v in state.items()}, strict=False)
     if getattr(model.llm.config, "tie_word_embeddings", False):
         model.llm.tie_weights()
