@@ -29,11 +29,15 @@ def test_unknown_stream_is_an_error():
         FrameSynchronizer(["rgb", "depth"]).add("ir", 0.0, None)
 
 
-def test_age_uses_the_larger_of_clock_and_wall_age():
+def test_age_by_clock_and_by_wall_time():
     sync = FrameSynchronizer(["rgb"])
-    assert frame_age(sync.latest(), 5.0) == float("inf")
+    assert frame_age(sync.latest(), 5.0).clock_s == float("inf")
     sync.add("rgb", 10.0, "x")
     f = sync.latest()
-    assert frame_age(f, 10.2, now_wall=f.received_wall + 0.1) == pytest.approx(0.2)
+    fresh = frame_age(f, 10.2, now_wall=f.received_wall + 0.1)
+    assert fresh.clock_s == pytest.approx(0.2) and fresh.stale_reason(1.0, 5.0) == ""
+    old = frame_age(f, 11.5, now_wall=f.received_wall + 0.1)
+    assert "no camera frame for 1.5 s" in old.stale_reason(1.0, 5.0)
     # the publisher's clock stopped (sim died) but the wall clock runs on
-    assert frame_age(f, 10.0, now_wall=f.received_wall + 3.0) == pytest.approx(3.0)
+    dead = frame_age(f, 10.0, now_wall=f.received_wall + 6.0)
+    assert "stopped publishing" in dead.stale_reason(1.0, 5.0)

@@ -58,12 +58,32 @@ class FrameSynchronizer:
             return SyncedFrame(self._latest.stamp, self._latest.received_wall, parts)
 
 
-def frame_age(frame: SyncedFrame | None, now_stamp: float, now_wall: float | None = None) -> float:
-    """Seconds since the frame was captured (publisher clock) or received (wall clock), whichever is larger.
+@dataclass(frozen=True)
+class FrameAge:
+    """How old a frame is by the publisher's clock (sim time in simulation) and by the wall clock."""
 
-    Both matter: a simulator that stops also stops its clock, so only the wall clock notices.
+    clock_s: float
+    wall_s: float
+
+    def stale_reason(self, max_clock_s: float, max_wall_s: float) -> str:
+        """Empty when fresh; otherwise the user-facing reason."""
+        if self.clock_s > max_clock_s:
+            return f"no camera frame for {self.clock_s:.1f} s (limit {max_clock_s:.1f} s): camera stale"
+        if self.wall_s > max_wall_s:
+            return (
+                f"no camera frame for {self.wall_s:.1f} s of wall time (limit {max_wall_s:.1f} s): "
+                "the camera (or simulator) stopped publishing"
+            )
+        return ""
+
+
+def frame_age(frame: SyncedFrame | None, now_stamp: float, now_wall: float | None = None) -> FrameAge:
+    """Seconds since the frame was captured (publisher clock) and since it was received (wall clock).
+
+    Both matter: a simulator that stops also stops its clock, so only the wall clock notices;
+    a simulator slower than real time publishes slowly in wall time but on time in its own.
     """
     if frame is None:
-        return float("inf")
+        return FrameAge(float("inf"), float("inf"))
     now_wall = time.monotonic() if now_wall is None else now_wall
-    return max(now_stamp - frame.stamp, now_wall - frame.received_wall)
+    return FrameAge(now_stamp - frame.stamp, now_wall - frame.received_wall)

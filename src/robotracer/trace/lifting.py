@@ -1,7 +1,11 @@
 """Lift a 2.5D trace to 3D: back-project with the intrinsics, then transform to the robot's base frame.
 
 As on the paper's robots, the *observed* depth is used at the start (grasp) and end
-(place) points, the model's depth for the mid-air waypoints in between.
+(place) points, the model's depth for the mid-air waypoints in between. An endpoint whose
+observed depth disagrees with the trace's by more than ``endpoint_tolerance`` keeps the
+trace's depth: the ray through it sees something behind the point (an object-centric end
+point held above the table sees the table top behind it), and snapping to that surface
+would move the point by many centimetres.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ def lift_trace(
     frame_id: str,
     observed_depth: np.ndarray | None = None,
     endpoint_window: int = 5,
+    endpoint_tolerance: float | None = 0.05,
 ) -> Trace3D:
     """Lift ``trace`` into ``frame_id``.
 
@@ -58,6 +63,8 @@ def lift_trace(
         frame_id: name of the target frame.
         observed_depth: ``(H, W)`` metres; when given, the start and end points use it.
         endpoint_window: patch size for the observed depth median.
+        endpoint_tolerance: use the observed depth at an endpoint only when it is within this many
+            metres of the trace's depth; None = always use it.
 
     Raises:
         LiftError: a 2D trace, or holes in the observed depth at the start or end point.
@@ -78,6 +85,7 @@ def lift_trace(
                 raise LiftError(
                     f"no valid depth at the trace {name} point (pixel {pixels[idx][0]:.0f}, {pixels[idx][1]:.0f}): hole in the depth image"
                 )
-            d[idx] = z
+            if endpoint_tolerance is None or abs(z - d[idx]) <= endpoint_tolerance:
+                d[idx] = z
     points_camera = back_project_trace(trace, intrinsics, d)
     return Trace3D(T_target_camera.apply(points_camera), frame_id, trace)

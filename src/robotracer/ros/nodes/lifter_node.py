@@ -17,6 +17,7 @@ DEFAULTS = {
     "camera_xyz": [0.0, 0.0, 0.0],
     "camera_rpy": [0.0, 0.0, 0.0],
     "endpoint_window": 5,
+    "endpoint_tolerance_m": 0.05,  # observed depth replaces the trace's at start/end only within this; < 0 = always
     "use_tf": True,
 }
 
@@ -76,8 +77,10 @@ def _build():
                 intr = conv.camera_info_to_intrinsics(request.camera_info)
                 depth = conv.image_to_numpy(request.depth) if request.depth.data else None
                 source = request.camera_info.header.frame_id or self.p["camera_frame"]
+                tol = float(self.p["endpoint_tolerance_m"])
                 lifted = lift_trace(
-                    trace, intr, self.transform(target, source), target, depth, int(self.p["endpoint_window"])
+                    trace, intr, self.transform(target, source), target, depth,
+                    int(self.p["endpoint_window"]), None if tol < 0 else tol,
                 )
             except (LiftError, ValueError) as exc:
                 response.success, response.reason = False, f"lift failed: {exc}"
