@@ -115,3 +115,10 @@ def test_config_rejects_bad_values_with_choices():
         TabletopConfig(objects=(("x", "mug"),))
     with pytest.raises(ValueError, match="unique"):
         TabletopConfig(objects=(("a", "cup"), ("a", "plate")))
+
+
+def test_render_without_segmentation_keeps_rgb_and_depth(sim):
+    full, fast = sim.render(), sim.render(segmentation=False)
+    assert fast.segmentation is None
+    np.testing.assert_array_equal(full.depth, fast.depth)
+    np.testing.assert_array_equal(full.rgb, fast.rgb)
