@@ -54,10 +54,10 @@ class PlacedObject:
 # (the apple at the back is not).
 DEFAULT_TABLE = TableSpec(center=(0.45, 0.0), size=(0.5, 0.9), height=0.80)
 DEFAULT_OBJECTS = (
-    PlacedObject("cup", "cup", (0.27, -0.06)),
-    PlacedObject("plate", "plate", (0.34, 0.13)),
-    PlacedObject("block", "block", (0.30, -0.26)),
-    PlacedObject("apple", "apple", (0.50, -0.12)),
+    PlacedObject("cup", "cup", (0.28, 0.25)),
+    PlacedObject("plate", "plate", (0.36, -0.04)),
+    PlacedObject("block", "block", (0.30, -0.24)),
+    PlacedObject("apple", "apple", (0.52, 0.10)),
 )
 
 

@@ -1,0 +1,333 @@
+"""unitree_sdk2py bridge for the simulated G1 (in the spirit of Unitree's ``unitree_mujoco``).
+
+Runs :class:`~robotracer.sim.g1.sim.G1Sim` in real time at its 500 Hz physics rate and speaks the
+robot's DDS topics on the loopback interface:
+
+- publishes ``rt/lowstate`` (``LowState_``: 29 motor states + pelvis IMU, CRC-stamped) and, with
+  hands, ``rt/dex3/{left,right}/state`` (``HandState_``);
+- consumes ``rt/lowcmd`` and ``rt/arm_sdk`` (``LowCmd_``; the arm-SDK blend weight in
+  ``motor_cmd[29].q``) and ``rt/dex3/{left,right}/cmd`` (``HandCmd_``). ``LowCmd_`` messages whose
+  CRC does not match are dropped, as the real robot does.
+
+Optionally renders the head camera at ``camera_hz`` in its own thread and hands each
+:class:`~robotracer.sim.tabletop.CameraFrame` to a callback.
+
+Run it as a process: ``python -m robotracer.sim.g1.bridge --domain 7`` (``--help`` lists options).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+os.environ.setdefault("MUJOCO_GL", "egl")
+
+import mujoco  # noqa: E402
+import numpy as np  # noqa: E402
+
+from robotracer.robots.g1 import joints as J  # noqa: E402
+from robotracer.robots.g1 import sdk  # noqa: E402
+from robotracer.sim.g1.scene import G1SceneConfig  # noqa: E402
+from robotracer.sim.g1.sim import G1Sim, MotorCommand  # noqa: E402
+
+
+@dataclass(frozen=True)
+class BridgeConfig:
+    """Bridge settings.
+
+    Attributes:
+        domain_id: DDS domain (use a non-default one for tests).
+        interface: network interface for DDS (loopback only in this project).
+        state_hz: ``rt/lowstate`` publish rate (the robot's is 500 Hz).
+        hand_state_hz: ``rt/dex3/*/state`` publish rate.
+        camera_hz: head camera render rate (0 = no rendering).
+        lowcmd_timeout: seconds after which a silent ``rt/lowcmd`` stream stops overriding.
+        realtime: pace the simulation to the wall clock (False: as fast as possible).
+    """
+
+    domain_id: int = 1
+    interface: str = "lo"
+    state_hz: float = 500.0
+    hand_state_hz: float = 100.0
+    camera_hz: float = 0.0
+    lowcmd_timeout: float = 0.2
+    realtime: bool = True
+
+
+@dataclass
+class BridgeStats:
+    """Counters of a run: steps, wall and sim seconds, messages, dropped CRC failures, frames."""
+
+    steps: int = 0
+    wall_seconds: float = 0.0
+    sim_seconds: float = 0.0
+    states_published: int = 0
+    lowcmd_received: int = 0
+    arm_sdk_received: int = 0
+    hand_cmd_received: int = 0
+    crc_rejected: int = 0
+    frames_rendered: int = 0
+    max_pelvis_tilt: float = 0.0
+    min_pelvis_height: float = float("inf")
+
+    @property
+    def real_time_factor(self) -> float:
+        return self.sim_seconds / self.wall_seconds if self.wall_seconds > 0 else 0.0
+
+
+def _motor_command(a: sdk.MotorArrays) -> MotorCommand:
+    return MotorCommand(a.q, a.dq, a.kp, a.kd, a.tau, a.mode != 0)
+
+
+class G1SdkBridge:
+    """Connects a :class:`G1Sim` to the SDK's DDS topics. Drive it with :meth:`run` (blocking) or :meth:`start`."""
+
+    def __init__(
+        self,
+        sim: G1Sim,
+        config: BridgeConfig = BridgeConfig(),
+        on_frame: Callable | None = None,
+    ) -> None:
+        self.sim = sim
+        self.config = config
+        self.on_frame = on_frame
+        self.stats = BridgeStats()
+        self._lock = threading.Lock()
+        self._pending_lowcmd: tuple[float, MotorCommand] | None = None
+        self._pending_arm: tuple[MotorCommand, float] | None = None
+        self._pending_hand: dict[str, MotorCommand] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._snapshot_request = threading.Event()
+        self._snapshot_ready = threading.Event()
+        self._snapshot = mujoco.MjData(sim.model)
+        self._state_msg = sdk.new_lowstate()
+        self._hand_msgs = {side: sdk.new_hand_state() for side in sim.scene.hand_actuator}
+        sdk.init_channels(config.domain_id, config.interface)
+        self._state_pub = sdk.ChannelPublisher(sdk.TOPIC_LOWSTATE, sdk.LowState_)
+        self._state_pub.Init()
+        self._subs = []
+        for topic, handler in ((sdk.TOPIC_LOWCMD, self._on_lowcmd), (sdk.TOPIC_ARM_SDK, self._on_arm_sdk)):
+            sub = sdk.ChannelSubscriber(topic, sdk.LowCmd_)
+            sub.Init(handler, 10)
+            self._subs.append(sub)
+        self._hand_pubs = {}
+        for side in sim.scene.hand_actuator:
+            cmd_topic, state_topic = J.HAND_TOPICS[side]
+            sub = sdk.ChannelSubscriber(cmd_topic, sdk.HandCmd_)
+            sub.Init(lambda msg, side=side: self._on_hand_cmd(side, msg), 10)
+            self._subs.append(sub)
+            pub = sdk.ChannelPublisher(state_topic, sdk.HandState_)
+            pub.Init()
+            self._hand_pubs[side] = pub
+
+    # -- DDS callbacks (reader threads) -------------------------------------------------------
+    def _on_lowcmd(self, msg: sdk.LowCmd_) -> None:
+        if not sdk.crc_ok(msg):
+            self.stats.crc_rejected += 1
+            return
+        cmd = _motor_command(sdk.lowcmd_arrays(msg))
+        with self._lock:
+            self._pending_lowcmd = (time.monotonic(), cmd)
+            self.stats.lowcmd_received += 1
+
+    def _on_arm_sdk(self, msg: sdk.LowCmd_) -> None:
+        if not sdk.crc_ok(msg):
+            self.stats.crc_rejected += 1
+            return
+        cmd = _motor_command(sdk.lowcmd_arrays(msg))
+        with self._lock:
+            self._pending_arm = (cmd, sdk.arm_sdk_weight(msg))
+            self.stats.arm_sdk_received += 1
+
+    def _on_hand_cmd(self, side: str, msg: sdk.HandCmd_) -> None:
+        try:
+            cmd = _motor_command(sdk.hand_cmd_arrays(msg))
+        except ValueError:
+            return
+        with self._lock:
+            self._pending_hand[side] = cmd
+            self.stats.hand_cmd_received += 1
+
+    # -- loop ---------------------------------------------------------------------------------
+    def _apply_commands(self) -> None:
+        with self._lock:
+            lowcmd, arm, hands = self._pending_lowcmd, self._pending_arm, dict(self._pending_hand)
+            self._pending_hand.clear()
+        if lowcmd is not None and time.monotonic() - lowcmd[0] < self.config.lowcmd_timeout:
+            self.sim.set_lowcmd(lowcmd[1])
+        else:
+            self.sim.set_lowcmd(None)
+        if arm is not None:
+            self.sim.set_arm_sdk(*arm)
+        for side, cmd in hands.items():
+            self.sim.set_hand(side, cmd)
+
+    def _publish_state(self) -> None:
+        s, msg = self.sim, self._state_msg
+        q, dq, tau = s.motor_q(), s.motor_dq(), s.last_body_torque
+        for i in range(J.NUM_BODY_MOTORS):
+            m = msg.motor_state[i]
+            m.mode, m.q, m.dq, m.tau_est = 1, float(q[i]), float(dq[i]), float(tau[i])
+        imu = s.imu()
+        msg.imu_state.quaternion = [float(x) for x in imu.quaternion]
+        msg.imu_state.rpy = [float(x) for x in imu.rpy]
+        msg.imu_state.gyroscope = [float(x) for x in imu.gyroscope]
+        msg.imu_state.accelerometer = [float(x) for x in imu.accelerometer]
+        msg.tick = int(round(s.time * 1000)) & 0xFFFFFFFF
+        sdk.stamp_crc(msg)
+        self._state_pub.Write(msg)
+        self.stats.states_published += 1
+
+    def _publish_hands(self) -> None:
+        for side, msg in self._hand_msgs.items():
+            q, dq = self.sim.hand_q(side), self.sim.hand_dq(side)
+            for i in range(7):
+                msg.motor_state[i].q, msg.motor_state[i].dq = float(q[i]), float(dq[i])
+            self._hand_pubs[side].Write(msg)
+
+    def _render_loop(self) -> None:
+        from robotracer.sim.g1.camera import HeadCamera
+
+        period = 1.0 / self.config.camera_hz
+        with HeadCamera(self.sim.scene) as camera:
+            next_t = time.monotonic()
+            while not self._stop.is_set():
+                self._snapshot_ready.clear()
+                self._snapshot_request.set()
+                if not self._snapshot_ready.wait(0.5):
+                    continue
+                frame = camera.render(self._snapshot)
+                self.stats.frames_rendered += 1
+                if self.on_frame is not None:
+                    self.on_frame(frame)
+                next_t += period
+                delay = next_t - time.monotonic()
+                if delay > 0:
+                    self._stop.wait(delay)
+                else:
+                    next_t = time.monotonic()
+
+    def run(self, duration: float | None = None) -> BridgeStats:
+        """Step, publish and consume until :meth:`stop` (or for ``duration`` simulated seconds)."""
+        cfg, sim = self.config, self.sim
+        dt = sim.timestep
+        state_every = max(1, int(round(1.0 / (cfg.state_hz * dt))))
+        hand_every = max(1, int(round(1.0 / (cfg.hand_state_hz * dt))))
+        renderer = None
+        if cfg.camera_hz > 0:
+            renderer = threading.Thread(target=self._render_loop, name="g1-head-camera", daemon=True)
+            renderer.start()
+        t_start, sim_start = time.monotonic(), sim.time
+        step = 0
+        try:
+            while not self._stop.is_set() and (duration is None or sim.time - sim_start < duration - 1e-9):
+                self._apply_commands()
+                sim.step(1)
+                step += 1
+                if step % 10 == 0:
+                    self.stats.max_pelvis_tilt = max(self.stats.max_pelvis_tilt, sim.pelvis_tilt())
+                    self.stats.min_pelvis_height = min(self.stats.min_pelvis_height, sim.pelvis_height())
+                if step % state_every == 0:
+                    self._publish_state()
+                if self._hand_pubs and step % hand_every == 0:
+                    self._publish_hands()
+                if self._snapshot_request.is_set():
+                    mujoco.mj_copyData(self._snapshot, sim.model, sim.data)
+                    self._snapshot_request.clear()
+                    self._snapshot_ready.set()
+                if cfg.realtime:
+                    ahead = (sim.time - sim_start) - (time.monotonic() - t_start)
+                    if ahead > 0.002:
+                        time.sleep(ahead)
+        finally:
+            self.stats.steps += step
+            self.stats.wall_seconds += time.monotonic() - t_start
+            self.stats.sim_seconds += sim.time - sim_start
+            if renderer is not None:
+                self._stop.set()
+                renderer.join(timeout=5.0)
+        return self.stats
+
+    def start(self) -> None:
+        """Run in a background thread until :meth:`stop`."""
+        self._stop.clear()
+        self._thread = threading.Thread(target=self.run, name="g1-sdk-bridge", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5.0)
+            self._thread = None
+
+    def close(self) -> None:
+        self.stop()
+        for sub in self._subs:
+            sub.Close()
+        self._state_pub.Close()
+        for pub in self._hand_pubs.values():
+            pub.Close()
+
+
+def serve(config: BridgeConfig, scene: G1SceneConfig, conn) -> None:
+    """Run a bridge in this process and answer ground-truth queries on a ``multiprocessing`` connection.
+
+    Requests are tuples: ``("object_top", name)``, ``("object_position", name)``, ``("body_pose", body)``,
+    ``("stats",)``, ``("stop",)``. Each answer is the value or an ``Exception``. For tests and benchmarks
+    that need the simulator's ground truth while the robot code runs in another process.
+    """
+    sim = G1Sim(scene)
+    bridge = G1SdkBridge(sim, config)
+    bridge.start()
+    conn.send("ready")
+    try:
+        while True:
+            request = conn.recv()
+            if request[0] == "stop":
+                break
+            try:
+                if request[0] == "stats":
+                    answer = bridge.stats
+                else:
+                    answer = getattr(sim, request[0])(*request[1:])
+            except Exception as exc:  # answered to the caller, not raised here
+                answer = exc
+            conn.send(answer)
+    finally:
+        bridge.close()
+        conn.send(bridge.stats)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description="Simulated Unitree G1 speaking unitree_sdk2py DDS topics on loopback.")
+    p.add_argument("--domain", type=int, default=1, help="DDS domain id (default 1)")
+    p.add_argument("--interface", default="lo", help="network interface (default lo)")
+    p.add_argument("--duration", type=float, default=0.0, help="simulated seconds to run (0 = until killed)")
+    p.add_argument("--camera-hz", type=float, default=0.0, help="render the head camera at this rate")
+    p.add_argument("--state-hz", type=float, default=500.0, help="rt/lowstate rate")
+    p.add_argument("--pelvis-mode", choices=("free", "fixed"), default="free")
+    p.add_argument("--no-hands", action="store_true", help="29-DoF model without Dex3 hands")
+    args = p.parse_args(argv)
+    sim = G1Sim(G1SceneConfig(variant="g1" if args.no_hands else "g1_with_hands", pelvis_mode=args.pelvis_mode))
+    bridge = G1SdkBridge(sim, BridgeConfig(args.domain, args.interface, state_hz=args.state_hz, camera_hz=args.camera_hz))
+    print(f"g1 bridge: domain {args.domain} on {args.interface}, {1 / sim.timestep:.0f} Hz", flush=True)
+    try:
+        stats = bridge.run(args.duration or None)
+    except KeyboardInterrupt:
+        stats = bridge.stats
+    print(
+        f"g1 bridge: {stats.steps} steps, real-time factor {stats.real_time_factor:.2f}, "
+        f"{stats.states_published} states, {stats.arm_sdk_received} arm_sdk, {stats.lowcmd_received} lowcmd, "
+        f"{stats.crc_rejected} bad CRC, {stats.frames_rendered} frames",
+        flush=True,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
