@@ -1,4 +1,4 @@
-"""``robotracer bench tracespatial``: evaluate predictions on TraceSpatial-Bench."""
+"""``robotracer bench tracespatial`` (score predictions on TraceSpatial-Bench) and ``bench make-sim``."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ def register(subparsers) -> None:
     ts.add_argument("--no-images", action="store_true", help="skip the per-sample PNGs")
     ts.add_argument("--quiet", action="store_true", help="no progress bar")
     ts.set_defaults(func=run_tracespatial)
+    _register_make_sim(sub)
     bench.set_defaults(func=lambda args: (bench.print_help(), 2)[1])
 
 
@@ -46,4 +47,31 @@ def run_tracespatial(args: argparse.Namespace) -> int:
                 draw_sample(s.image_path, r, out / "samples" / f"{r.question_id}.png")
     o = summary["overall"]
     print(f"{model}: overall success {o['overall_success']:.4f} over {o['answers']} answers ({o['evaluated']} evaluated); report: {out / 'report.md'}")
+    return 0
+
+
+def _register_make_sim(sub) -> None:
+    ms = sub.add_parser("make-sim", help="render a TraceSpatial-Bench-style benchmark (official layout) from the MuJoCo tabletop")
+    ms.add_argument("--out", required=True, help="output folder (trajectory_dataset.json + raw_data/)")
+    ms.add_argument("--samples", type=int, default=100, help="number of samples (default 100)")
+    ms.add_argument("--seed", type=int, default=0, help="master seed; the same seed writes the same files (default 0)")
+    ms.add_argument("--cameras", type=int, default=4, help="number of perturbed camera poses (default 4)")
+    ms.add_argument("--predict", default=None, metavar="TRACER",
+                    help="also run this tracer backend (e.g. geometric) on every frame and write predictions_TRACER.jsonl")
+    ms.add_argument("--quiet", action="store_true", help="no progress bar")
+    ms.set_defaults(func=run_make_sim)
+
+
+def run_make_sim(args: argparse.Namespace) -> int:
+    from robotracer.bench.make_sim import SimBenchConfig, make_sim_benchmark
+
+    if args.samples < 1 or args.cameras < 1:
+        print(f"--samples and --cameras must be >= 1 (got {args.samples}, {args.cameras})")
+        return 2
+    cfg = SimBenchConfig(samples=args.samples, seed=args.seed, cameras=args.cameras)
+    stats = make_sim_benchmark(args.out, cfg, progress=not args.quiet, predict_tracer=args.predict)
+    per = stats.seconds / max(stats.written, 1)
+    print(f"wrote {stats.written} samples to {args.out} in {stats.seconds:.1f} s ({per:.2f} s/sample); "
+          f"skipped layouts: {stats.skipped or 'none'}"
+          + (f"; {args.predict} refused {stats.refused}" if args.predict else ""))
     return 0
