@@ -16,6 +16,50 @@ from robotracer.tracers.openai_compat import COORDINATES, answer_in_convention
 from robotracer.tracers.robotracer_model import resolve_device, resolve_dtype
 
 
+class _QwenVLInputs:
+    """Tokenizer + image processor for Qwen-VL-style models when the full processor cannot load.
+
+    transformers builds a Qwen-VL processor only with its video processor, which needs
+    torchvision; images alone need neither. Each image placeholder (``<|image_pad|>``) becomes
+    ``prod(image_grid_thw) / merge_size²`` tokens, as Qwen2-VL's processor does.
+    """
+
+    def __init__(self, tokenizer, image_processor, image_token: str) -> None:
+        self.tokenizer = tokenizer
+        self.image_processor = image_processor
+        self.image_token = image_token
+
+    @classmethod
+    def from_pretrained(cls, path: str) -> "_QwenVLInputs":
+        from transformers import AutoImageProcessor, AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        image_processor = AutoImageProcessor.from_pretrained(path)
+        if "<|image_pad|>" not in tokenizer.get_vocab() or not hasattr(image_processor, "merge_size"):
+            raise ValueError(f"the processor of {path} needs torchvision (pip install torchvision matching torch)")
+        return cls(tokenizer, image_processor, "<|image_pad|>")
+
+    def apply_chat_template(self, messages, **kwargs):
+        return self.tokenizer.apply_chat_template(messages, **kwargs)
+
+    def __call__(self, text, images, return_tensors="pt"):
+        from transformers import BatchFeature
+
+        pixels = self.image_processor(images=images, return_tensors=return_tensors)
+        merge = self.image_processor.merge_size**2
+        counts = [int(g.prod()) // merge for g in pixels["image_grid_thw"]]
+        out = []
+        for t in text:
+            for n in counts:
+                t = t.replace(self.image_token, "<|placeholder|>" * n, 1)
+            out.append(t.replace("<|placeholder|>", self.image_token))
+        tokens = self.tokenizer(out, return_tensors=return_tensors, add_special_tokens=False)
+        return BatchFeature({**tokens, **pixels})
+
+    def decode(self, ids, **kwargs):
+        return self.tokenizer.decode(ids, **kwargs)
+
+
 class HFVLMTracer:
     """A transformers vision-language model as a tracer.
 
@@ -53,7 +97,10 @@ class HFVLMTracer:
         self.coordinates = coordinates
         t0 = time.perf_counter()
         try:
-            self.processor = AutoProcessor.from_pretrained(model_path)
+            try:
+                self.processor = AutoProcessor.from_pretrained(model_path)
+            except (AttributeError, ImportError):  # processors with a video part need torchvision
+                self.processor = _QwenVLInputs.from_pretrained(model_path)
             self.model = AutoModelForImageTextToText.from_pretrained(
                 model_path, dtype=self.dtype, attn_implementation="sdpa"
             ).to(self.device)
