@@ -102,3 +102,15 @@ def test_mismatched_weights_name_expected_and_found(tmp_path, tiny_checkpoint):
     (ckpt / "config.json").write_text(json.dumps(cfg))
     with pytest.raises(CheckpointError, match="unknown mm_projector_type 'mlp_9x9'; valid: mlp_downsample_3x3_fix"):
         load_checkpoint(ckpt)
+
+
+def test_model_cli_makes_and_describes_a_checkpoint(tmp_path, capsys):
+    from robotracer.cli.main import main
+
+    assert main(["model", "make-tiny-checkpoint", str(tmp_path / "t")]) == 0
+    assert main(["model", "info", str(tmp_path / "t")]) == 0
+    out = capsys.readouterr().out
+    assert '"mm_projector"' in out and '"spatial_encoder"' in out
+    assert main(["model", "info", str(tmp_path / "none")]) == 1
+    assert "no checkpoint at" in capsys.readouterr().out
+    assert load_checkpoint(tmp_path / "t").scale_decoder is not None
