@@ -53,12 +53,12 @@ class ProcessGraph:
         graph: GraphSpec,
         *,
         env: dict | None = None,
-        output: TextIO | None = None,
+        output: TextIO | None = sys.stdout,
         log_dir: Path | None = None,
     ) -> None:
         self.graph = graph
         self.env = graph_environment(env)
-        self.output = output if output is not None else sys.stdout
+        self.output = output  # None = quiet (use log_dir to keep the logs)
         self.log_dir = Path(log_dir) if log_dir else None
         self.procs: dict[str, subprocess.Popen] = {}
         self._tmp = tempfile.TemporaryDirectory(prefix="robotracer-graph-")
@@ -113,7 +113,7 @@ class ProcessGraph:
                 dead = self.dead()
                 if dead:
                     for n, code in dead.items():
-                        self.output.write(f"[robotracer] node '{n}' exited with code {code}; stopping the graph\n")
+                        print(f"[robotracer] node '{n}' exited with code {code}; stopping the graph", file=sys.stderr)
                     return 1
                 time.sleep(0.2)
         except KeyboardInterrupt:

@@ -1,0 +1,27 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from robotracer.ros.environment import configure_ros_environment, package_share_dir
+
+
+def test_environment_is_loopback_with_the_profile_and_imports_no_ros(monkeypatch):
+    for var in ("ROS_AUTOMATIC_DISCOVERY_RANGE", "FASTDDS_DEFAULT_PROFILES_FILE", "FASTRTPS_DEFAULT_PROFILES_FILE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("ROS_AUTOMATIC_DISCOVERY_RANGE", "SUBNET")
+    configure_ros_environment()
+    assert os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] == "LOCALHOST"
+    profile = Path(os.environ["FASTDDS_DEFAULT_PROFILES_FILE"])
+    assert profile.name == "fastdds_loopback.xml" and profile.exists()
+    text = profile.read_text()
+    assert "33554432" in text and "<useBuiltinTransports>false</useBuiltinTransports>" in text and "127.0.0.1" in text
+    assert configure_ros_environment() == {}  # idempotent
+    code = "import sys; import robotracer.ros.environment as e; e.configure_ros_environment(); print('rclpy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "False"
+
+
+def test_share_dir_holds_config_and_launch():
+    share = Path(package_share_dir())
+    assert (share / "config" / "ur5.yaml").exists() and (share / "launch" / "ur5.launch.py").exists()
