@@ -82,6 +82,15 @@ def touched_units(depth_m: np.ndarray, fx: float, fy: float, cx: float, cy: floa
     span = hi - lo  # 0 or 1 per axis (sdf_trunc < unit length)
     if np.any(span > 1):
         raise ValueError("sdf_trunc must be shorter than half a volume unit")
+    # many points share (lo, span): deduplicate before expanding to the up to 8 touched units
+    if len(lo):
+        base = lo.min(axis=0)
+        dims = lo.max(axis=0) - base + 1  # small: units are 16 voxels wide, depth is truncated
+        rel = lo - base
+        code = np.unique((((rel[:, 0] * dims[1] + rel[:, 1]) * dims[2] + rel[:, 2]) << 3) | (span[:, 0] << 2) | (span[:, 1] << 1) | span[:, 2])
+        cell, bits = code >> 3, code & 7
+        lo = np.stack([cell // (dims[1] * dims[2]), (cell // dims[2]) % dims[1], cell % dims[2]], axis=1) + base
+        span = np.stack([(bits >> 2) & 1, (bits >> 1) & 1, bits & 1], axis=1)
     cand = [lo]
     for dx in (0, 1):
         for dy in (0, 1):
