@@ -158,7 +158,7 @@ def _run(args) -> int:
                     recorder.trace = Trace(np.array([[p.u, p.v, p.d] for p in fb.trace.points]), image_size=(fb.trace.image_width or 640, fb.trace.image_height or 480))
                     recorder.snapshot("trace")
                 recorder.stage = fb.stage + (f" (waypoint {fb.current_waypoint})" if fb.current_waypoint >= 0 else "")
-                if fb.stage == "execute" and fb.progress > 0.85:
+                if fb.stage == "execute" and fb.progress > 0.9:  # mid-carry (execute spans 0.8..1.0)
                     recorder.snapshot("carry")
 
             outcome = client.send(args.instruction, feedback=on_feedback, timeout_s=args.timeout)
