@@ -165,19 +165,28 @@ def extract_surface_points(units: np.ndarray, tsdf: np.ndarray, weight: np.ndarr
         nkeys = SurfaceOccupancy.encode(units + step)
         pos = np.clip(np.searchsorted(skeys, nkeys), 0, len(skeys) - 1)
         has_nb = skeys[pos] == nkeys
-        nb = np.where(has_nb, order[pos], -1)
-        # f1, w1: the next voxel along axis, from the neighbour unit at the face
-        f1 = np.roll(tsdf, -1, axis=axis + 1)
-        w1 = np.roll(weight, -1, axis=axis + 1)
+        nb = order[pos[has_nb]]
+        # f1, good1: the next voxel along axis (tsdf and the extraction rule); at the unit's far
+        # face it comes from the neighbour unit's first slice (none: weight 0, tsdf 0 = not good)
+        ax = axis + 1
+        inner = [slice(None)] * 4
+        inner[ax] = slice(0, R - 1)
+        nxt = [slice(None)] * 4
+        nxt[ax] = slice(1, R)
         face = [slice(None)] * 4
-        face[axis + 1] = R - 1
+        face[ax] = R - 1
         first = [slice(None)] * 4
-        first[axis + 1] = 0
-        nb_tsdf = np.where(has_nb[:, None, None], tsdf[nb][tuple(first)], np.float32(0.0))
-        nb_w = np.where(has_nb[:, None, None], weight[nb][tuple(first)], np.float32(0.0))
-        f1[tuple(face)] = nb_tsdf
-        w1[tuple(face)] = nb_w
-        good1 = (w1 != 0) & (f1 < np.float32(0.98)) & (f1 >= np.float32(-0.98))
+        first[ax] = 0
+        f1 = np.empty_like(tsdf)
+        f1[tuple(inner)] = tsdf[tuple(nxt)]
+        good1 = np.empty_like(good0)
+        good1[tuple(inner)] = good0[tuple(nxt)]
+        face_t = np.zeros((len(units), R, R), dtype=tsdf.dtype)
+        face_g = np.zeros((len(units), R, R), dtype=bool)
+        face_t[has_nb] = tsdf[tuple(first)][nb]
+        face_g[has_nb] = good0[tuple(first)][nb]
+        f1[tuple(face)] = face_t
+        good1[tuple(face)] = face_g
         cross = good0 & good1 & (tsdf * f1 < 0)
         u, x, y, z = np.nonzero(cross)
         if not len(u):
