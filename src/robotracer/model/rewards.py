@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from robotracer.trace.parsing import TraceParseError, parse_trace
-from robotracer.trace.types import NORMALIZED_RANGE, Trace
+from robotracer.trace.types import NORMALIZED_RANGE, CoordinateConvention, Trace
 
 KEY_STEP_KINDS = ("referring", "measuring", "scale")
 
@@ -114,7 +114,7 @@ def normalized_points(trace: Trace, max_depth: float) -> np.ndarray:
         raise ValueError("rewards need (u, v, d) traces; this trace has no depth")
     if not max_depth > 0:
         raise ValueError(f"max_depth must be positive (the scene's maximum depth in metres), got {max_depth}")
-    pts = trace.to_normalized().points if trace.convention.value != "normalized_1000" else trace.points
+    pts = trace.points if trace.convention is CoordinateConvention.NORMALIZED_1000 else trace.to_normalized().points
     return pts / np.array([NORMALIZED_RANGE, NORMALIZED_RANGE, max_depth])
 
 
