@@ -146,6 +146,3 @@ def graph_without_camera(request):
     finally:
         _stop_graph(handle)
 
-
-def arm_moved(before: np.ndarray, after: np.ndarray, tol: float = 2e-3) -> bool:
-    return bool(np.max(np.abs(after - before)) > tol)

@@ -12,7 +12,9 @@ from robotracer.geometry.transforms import RigidTransform
 from robotracer.graph import load_graph
 from robotracer.language.instruction import parse_instruction
 
-from .conftest import arm_moved
+
+def arm_moved(before: np.ndarray, after: np.ndarray, tol: float = 2e-3) -> bool:
+    return bool(np.max(np.abs(after - before)) > tol)
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -159,8 +159,15 @@ def main() -> int:
     rtf = float(p["real_time_factor"])
     joint_names = list(sim.arm_joint_names) + ["gripper"]
 
+    # ROS time must never run backwards, but a reset restarts the physics clock at 0:
+    # published stamps are the physics time plus the time accumulated before the last reset.
+    clock = {"offset": 0.0}
+
+    def now() -> float:
+        return clock["offset"] + sim.time
+
     def publish_labels() -> None:
-        header = Header(stamp=conv.seconds_to_time(sim.time), frame_id=cam_frame)
+        header = Header(stamp=conv.seconds_to_time(now()), frame_id=cam_frame)
         pub_labels.publish(conv.dict_to_label_map(sim.labels, "sim_ground_truth", header))
 
     publish_labels()
@@ -176,6 +183,7 @@ def main() -> int:
                 pending["arm"] = pending["gripper"] = pending["reset"] = None
             if reset_seed is not None:
                 try:
+                    clock["offset"] = now() + sim.timestep
                     sim.reset(None if reset_seed < 0 else reset_seed)
                     reset_result.update(ok=True, message=f"reset with seed {reset_seed}", objects=sim.object_names)
                 except Exception as exc:  # report, keep running
@@ -195,7 +203,7 @@ def main() -> int:
                     continue
             sim.step()
             for what in schedule.due(sim.time):
-                stamp = conv.seconds_to_time(sim.time)
+                stamp = conv.seconds_to_time(now())
                 if what == "clock":
                     pub_clock.publish(Clock(clock=stamp))
                 elif what == "joints":
