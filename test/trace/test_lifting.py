@@ -33,13 +33,21 @@ def test_lift_applies_the_extrinsics():
 
 def test_observed_depth_replaces_close_endpoints_only():
     depth = np.full((480, 640), 1.00, dtype=np.float32)
-    trace = Trace(np.array([[500.0, 500.0, 0.98], [550.0, 450.0, 0.8], [600.0, 500.0, 0.85]]))
+    trace = Trace(np.array([[500.0, 500.0, 0.99], [550.0, 450.0, 0.8], [600.0, 500.0, 0.85]]))
     lifted = lift_trace(trace, K, RigidTransform.identity(), "cam", depth)
-    assert lifted.positions[0, 2] == pytest.approx(1.00)  # 2 cm off: observed wins
+    assert lifted.positions[0, 2] == pytest.approx(1.00)  # 1 cm off: observed wins
     assert lifted.positions[1, 2] == pytest.approx(0.8)  # mid-air: model depth
     assert lifted.positions[2, 2] == pytest.approx(0.85)  # 15 cm off: sees what lies behind, kept
     always = lift_trace(trace, K, RigidTransform.identity(), "cam", depth, endpoint_tolerance=None)
     assert always.positions[2, 2] == pytest.approx(1.00)
+
+
+def test_hollow_object_start_keeps_the_trace_depth():
+    """A ray into an open cup sees its inside 2-3 cm deeper than the rim-level top centre."""
+    depth = np.full((480, 640), 1.03, dtype=np.float32)
+    trace = Trace(np.array([[500.0, 500.0, 1.0], [600.0, 500.0, 1.0]]))
+    lifted = lift_trace(trace, K, RigidTransform.identity(), "cam", depth)
+    assert lifted.positions[0, 2] == pytest.approx(1.0)
 
 
 def test_holes_in_depth_at_an_endpoint_are_refused():

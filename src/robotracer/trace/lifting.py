@@ -52,7 +52,7 @@ def lift_trace(
     frame_id: str,
     observed_depth: np.ndarray | None = None,
     endpoint_window: int = 5,
-    endpoint_tolerance: float | None = 0.05,
+    endpoint_tolerance: float | None = 0.02,
 ) -> Trace3D:
     """Lift ``trace`` into ``frame_id``.
 

@@ -17,7 +17,7 @@ DEFAULTS = {
     "camera_xyz": [0.0, 0.0, 0.0],
     "camera_rpy": [0.0, 0.0, 0.0],
     "endpoint_window": 5,
-    "endpoint_tolerance_m": 0.05,  # observed depth replaces the trace's at start/end only within this; < 0 = always
+    "endpoint_tolerance_m": 0.02,  # observed depth replaces the trace's at start/end only within this; < 0 = always
     "use_tf": True,
 }
 
