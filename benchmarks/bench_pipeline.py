@@ -127,7 +127,7 @@ def main() -> int:
             print(f"sim camera: {len(stamps) / wall:.1f} frames/s wall, {(len(stamps) - 1) / max(sim, 1e-9):.1f} frames per sim second, "
                   f"sim real-time factor {sim / wall:.2f}")
         instructions = ["put the cup left of the plate", "put the apple on the plate", "place the cup behind the plate",
-                        "move the apple to the right of the plate"]
+                        "put the apple in front of the plate"]
         per_stage: dict[str, list[float]] = {}
         failures = 0
         for i in range(args.goals):
@@ -154,7 +154,7 @@ def main() -> int:
         import matplotlib.pyplot as plt
 
         fig, ax = plt.subplots(figsize=(6, 3.5))
-        ax.boxplot(list(per_stage.values()), labels=list(per_stage))
+        ax.boxplot(list(per_stage.values()), tick_labels=list(per_stage))
         ax.set_ylabel("ms")
         ax.set_title(f"/trace per-stage latency, {args.goals} dry-run goals")
         fig.tight_layout()

@@ -88,8 +88,8 @@ class TraceClient:
             if cancel_when and cancel_when(msg.feedback):
                 cancel_now.set()
 
-        sent = self.client.send_goal_async(goal, feedback_callback=on_fb)
-        if not _wait(sent, 30.0):
+        sent = self._in_executor(lambda: self.client.send_goal_async(goal, feedback_callback=on_fb), 10.0)
+        if sent is None or not _wait(sent, 30.0):
             return TraceOutcome(False, False, "no answer from the /trace server within 30 s", status="timeout")
         handle = sent.result()
         if not handle.accepted:
@@ -99,16 +99,18 @@ class TraceClient:
                 status="rejected",
             )
         self._goal_handle = handle
-        result_future = handle.get_result_async()
+        result_future = self._in_executor(handle.get_result_async, 10.0)
+        if result_future is None:
+            return TraceOutcome(True, False, "could not request the goal's result from /trace", status="timeout")
         t0 = time.monotonic()
         canceled = False
         while not result_future.done():
             elapsed = time.monotonic() - t0
             if not canceled and (cancel_now.is_set() or (cancel_after_s is not None and elapsed > cancel_after_s)):
-                handle.cancel_goal_async()
+                self._in_executor(handle.cancel_goal_async, 10.0)
                 canceled = True
             if elapsed > timeout_s:
-                handle.cancel_goal_async()
+                self._in_executor(handle.cancel_goal_async, 10.0)
                 _wait(result_future, 10.0)
                 return TraceOutcome(True, False, f"no result within {timeout_s:.0f} s; goal canceled", status="timeout")
             time.sleep(0.01)
@@ -137,7 +139,22 @@ class TraceClient:
 
     def cancel(self) -> None:
         if self._goal_handle is not None:
-            self._goal_handle.cancel_goal_async()
+            self._in_executor(self._goal_handle.cancel_goal_async, 10.0)
+
+    def _in_executor(self, call, timeout_s: float):
+        """Run ``call()`` in the node's executor thread and return its result.
+
+        rclpy's action client is not safe to drive from another thread: a reply that arrives
+        while ``send_goal_async`` is still registering its future breaks the client
+        ("list.remove(x): x not in list"). Calls made from the spinning thread cannot race.
+        """
+        executor = self.node.executor
+        if executor is None:
+            return call()
+        task = executor.create_task(call)
+        if not _wait(task, timeout_s):
+            return None
+        return task.result()
 
 
 def _wait(future, timeout_s: float) -> bool:

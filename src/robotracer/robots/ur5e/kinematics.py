@@ -117,15 +117,15 @@ class UR5eKinematics:
         target = T_base_tcp.translation
         T_flange = T_base_tcp.matrix @ self._T_tcp_flange
         solutions, at_boundary = self._analytic(T_flange)
-        candidates = [self._nearest_equivalent(np.asarray(s), q_seed) for s in solutions]
-        if not candidates:
+        if not solutions:
             raise UnreachableError(target, self._why_unreachable(target, T_flange))
-        in_limits = [c for c in candidates if c is not None]
-        if not in_limits:
+        shifted, ok = self._nearest_equivalents(np.asarray(solutions, dtype=np.float64), q_seed)
+        if not ok.any():
             raise UnreachableError(
-                target, f"target {_fmt(target)} m: all {len(candidates)} IK solutions violate the UR5e joint limits"
+                target, f"target {_fmt(target)} m: all {len(solutions)} IK solutions violate the UR5e joint limits"
             )
-        in_limits.sort(key=lambda c: float(np.sum((c - q_seed) ** 2)))
+        in_limits = shifted[ok]
+        in_limits = in_limits[np.argsort(np.sum((in_limits - q_seed) ** 2, axis=1), kind="stable")]
         for c in in_limits:
             sol = self._refine(c, T_base_tcp)
             if sol is not None and self.within_limits(sol.q):
@@ -153,20 +153,21 @@ class UR5eKinematics:
                 return sols, True
         return [], True
 
-    def _nearest_equivalent(self, q: np.ndarray, seed: np.ndarray) -> np.ndarray | None:
-        """Shift each joint by multiples of 2*pi to be nearest the seed inside the limits; None if impossible."""
+    def _nearest_equivalents(self, Q: np.ndarray, seed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Shift each joint of each solution ``(K, 6)`` by multiples of 2*pi to be nearest the seed inside the
+        limits; returns the shifted solutions and a ``(K,)`` mask of those that fit the limits."""
         lo, hi = self.joint_limits[:, 0], self.joint_limits[:, 1]
-        out = q + 2.0 * np.pi * np.round((seed - q) / (2.0 * np.pi))
+        out = Q + 2.0 * np.pi * np.round((seed - Q) / (2.0 * np.pi))
         for _ in range(2):
             out = np.where(out > hi, out - 2.0 * np.pi, out)
             out = np.where(out < lo, out + 2.0 * np.pi, out)
-        return out if np.all((out >= lo) & (out <= hi)) else None
+        return out, np.all((out >= lo) & (out <= hi), axis=1)
 
     def _refine(self, q: np.ndarray, T_target: RigidTransform) -> IKSolution | None:
         m, d = self.model, self._data
         jacp, jacr = np.zeros((3, m.nv)), np.zeros((3, m.nv))
-        target_quat = np.roll(T_target.quat_xyzw, 1)
-        cur_quat, err_rot = np.zeros(4), np.zeros(3)
+        target_quat, cur_quat, err_rot = np.zeros(4), np.zeros(4), np.zeros(3)
+        mujoco.mju_mat2Quat(target_quat, np.ascontiguousarray(T_target.rotation).reshape(-1))
         q = q.copy()
         for _ in range(self.max_refine_steps + 1):
             self._run_fk(q)

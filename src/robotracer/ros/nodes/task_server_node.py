@@ -211,9 +211,15 @@ def _build():
             self._check_cancel(goal_handle, "validate")
             watch.start("validate")
             self._feedback(goal_handle, "validate", lifted.trace)
+            # the controller plans (IK along the trace) in its process while the scene checks run here
+            if not self.plan_client.wait_for_service(timeout_sec=float(self.p["service_wait_s"])):
+                raise GoalFailed("validate", f"planner service {self.plan_client.srv_name} is not available (is the controller running?)")
+            plan_future = self.plan_client.call_async(PlanTrace.Request(trace=lifted.trace))
             if self.p["validate"]:
                 self._validate(lifted.trace, frame)
-            plan = self._call(self.plan_client, PlanTrace.Request(trace=lifted.trace), float(self.p["plan_timeout_s"]), "validate", "planner")
+            plan = wait_future(plan_future, float(self.p["plan_timeout_s"]))
+            if plan is None:
+                raise GoalFailed("validate", f"planner did not answer within {self.p['plan_timeout_s']:.1f} s")
             if not plan.success:
                 raise GoalFailed("validate", f"not executable: {plan.reason}")
             if goal.dry_run:

@@ -8,6 +8,7 @@ The backend is loaded once at start; a node whose backend cannot load exits with
 
 from __future__ import annotations
 
+import threading
 import time
 
 from robotracer.ros.node_runtime import NodeStartupError, parameters_with_prefix, run_node
@@ -75,10 +76,15 @@ def _build():
                 moved_object=answer.moved_object,
             )
             response.trace.image_width, response.trace.image_height = obs.intrinsics.width, obs.intrinsics.height
-            if self.publish_overlay:
-                img = draw_trace(obs.rgb, answer.trace, label=f"{answer.backend}: {request.instruction}")
-                self.overlay_pub.publish(conv.numpy_to_image(img, "rgb8", request.rgb.header))
+            if self.publish_overlay:  # drawn after the answer has gone out: not on the goal's critical path
+                threading.Thread(
+                    target=self._publish_overlay, args=(obs.rgb, answer, request), daemon=True
+                ).start()
             return response
+
+        def _publish_overlay(self, rgb, answer, request) -> None:
+            img = draw_trace(rgb, answer.trace, label=f"{answer.backend}: {request.instruction}")
+            self.overlay_pub.publish(conv.numpy_to_image(img, "rgb8", request.rgb.header))
 
     return TracerNode()
 

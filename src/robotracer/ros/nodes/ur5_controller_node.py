@@ -23,6 +23,8 @@ DEFAULTS = {
     "connect_timeout_s": 10.0,
     "settle_tolerance_rad": 0.02,
     "settle_timeout_s": 2.0,
+    "trajectory_preview_dt_s": 0.1,  # spacing of the points the plan service returns
+    "reuse_plan_tolerance_rad": 0.01,  # execute reuses the last checked plan if the arm is still this close to its start
 }
 
 
@@ -61,6 +63,7 @@ def _build():
             self.kin = UR5eKinematics()
             self.arm = _make_driver(self, self.p)
             self.busy = False
+            self._last_plan = None  # (trace key, MotionPlan): the plan service's result, reused by execute
             group = ReentrantCallbackGroup()
             self.create_service(PlanTrace, topics.PLAN_TRACE, self.on_plan, callback_group=group)
             self.server = ActionServer(
@@ -89,7 +92,15 @@ def _build():
                 raise PlanningError(
                     f"trace is in frame {trace.frame_id!r}; the controller needs the base frame {self.p['base_frame']!r}"
                 )
-            return plan_pick_and_place(trace, self.current_q(), self.kin, self.planning_params)
+            key = (trace.frame_id, trace.positions.tobytes())
+            q_now = self.current_q()
+            cached = self._last_plan
+            if cached is not None and cached[0] == key:
+                if np.max(np.abs(cached[1].positions[0] - q_now)) < float(self.p["reuse_plan_tolerance_rad"]):
+                    return cached[1]
+            plan = plan_pick_and_place(trace, q_now, self.kin, self.planning_params)
+            self._last_plan = (key, plan)
+            return plan
 
         # ------------------------------------------------------------ plan service
         def on_plan(self, request, response):
@@ -100,7 +111,9 @@ def _build():
                 return response
             response.success = True
             traj = JointTrajectory(joint_names=list(self.kin.joint_names))
-            for t, q in zip(plan.times, plan.positions):
+            step = max(int(round(float(self.p["trajectory_preview_dt_s"]) / self.planning_params.sample_dt)), 1)
+            keep = np.unique(np.r_[np.arange(0, len(plan.times), step), len(plan.times) - 1])
+            for t, q in zip(plan.times[keep], plan.positions[keep]):
                 pt = JointTrajectoryPoint(positions=[float(x) for x in q])
                 pt.time_from_start = conv.seconds_to_duration(float(t))
                 traj.points.append(pt)
