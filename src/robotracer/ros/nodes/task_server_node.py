@@ -190,33 +190,20 @@ def _build():
             self._check_cancel(goal_handle, "lift")
             watch.start("lift")
             self._feedback(goal_handle, "lift", inferred.trace)
-            lifted = self._call(
-                self.lift_client,
-                LiftTrace.Request(trace=inferred.trace, depth=frame["depth"], camera_info=frame["info"], target_frame=self.p["base_frame"]),
-                float(self.p["lift_timeout_s"]), "lift", "lifter",
-            )
-            if not lifted.success:
-                raise GoalFailed("lift", lifted.reason)
-            result.trace = lifted.trace
+            lifted = self._lift(inferred.trace, frame, self.p["base_frame"])
+            result.trace = lifted
             if goal.target_frame and goal.target_frame != self.p["base_frame"]:
-                shown = self._call(
-                    self.lift_client,
-                    LiftTrace.Request(trace=inferred.trace, depth=frame["depth"], camera_info=frame["info"], target_frame=goal.target_frame),
-                    float(self.p["lift_timeout_s"]), "lift", "lifter",
-                )
-                if not shown.success:
-                    raise GoalFailed("lift", shown.reason)
-                result.trace = shown.trace
+                result.trace = self._lift(inferred.trace, frame, goal.target_frame)
             # 4 validate --------------------------------------------------------------
             self._check_cancel(goal_handle, "validate")
             watch.start("validate")
-            self._feedback(goal_handle, "validate", lifted.trace)
+            self._feedback(goal_handle, "validate", lifted)
             # the controller plans (IK along the trace) in its process while the scene checks run here
             if not self.plan_client.wait_for_service(timeout_sec=float(self.p["service_wait_s"])):
                 raise GoalFailed("validate", f"planner service {self.plan_client.srv_name} is not available (is the controller running?)")
-            plan_future = self.plan_client.call_async(PlanTrace.Request(trace=lifted.trace))
+            plan_future = self.plan_client.call_async(PlanTrace.Request(trace=lifted))
             if self.p["validate"]:
-                self._validate(lifted.trace, frame)
+                self._validate(lifted, frame)
             plan = wait_future(plan_future, float(self.p["plan_timeout_s"]))
             if plan is None:
                 raise GoalFailed("validate", f"planner did not answer within {self.p['plan_timeout_s']:.1f} s")
@@ -227,8 +214,18 @@ def _build():
             # 5 execute ---------------------------------------------------------------
             self._check_cancel(goal_handle, "execute")
             watch.start("execute")
-            self._feedback(goal_handle, "execute", lifted.trace, waypoint=0)
-            self._execute(goal_handle, lifted.trace)
+            self._feedback(goal_handle, "execute", lifted, waypoint=0)
+            self._execute(goal_handle, lifted)
+
+        def _lift(self, trace_msg, frame, target_frame: str):
+            """The lifted SpatialTrace in ``target_frame``, or GoalFailed at the lift stage."""
+            request = LiftTrace.Request(
+                trace=trace_msg, depth=frame["depth"], camera_info=frame["info"], target_frame=target_frame
+            )
+            lifted = self._call(self.lift_client, request, float(self.p["lift_timeout_s"]), "lift", "lifter")
+            if not lifted.success:
+                raise GoalFailed("lift", lifted.reason)
+            return lifted.trace
 
         def _validate(self, trace_msg, frame) -> None:
             from robotracer.validation import WorkspaceBounds, validate_trace
