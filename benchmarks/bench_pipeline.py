@@ -79,6 +79,43 @@ def camera_transport(rate: float, seconds: float) -> dict:
     return out
 
 
+def core_costs(goals: int) -> dict[str, list[float]]:
+    """CPU milliseconds of each stage's core computation in one process (no ROS transport)."""
+    from robotracer.graph import load_graph
+    from robotracer.planning.pick_place import PickPlaceParams, plan_pick_and_place
+    from robotracer.robots.ur5e.kinematics import UR5eKinematics
+    from robotracer.ros.conversions import transform_from_params
+    from robotracer.sim.tabletop import TabletopConfig, TabletopSim
+    from robotracer.trace.lifting import lift_trace
+    from robotracer.tracers import Observation, make_tracer
+    from robotracer.validation import WorkspaceBounds, validate_trace
+
+    p = load_graph("ur5").node("task_server").parameters
+    sim = TabletopSim(TabletopConfig(camera_xyz=tuple(p["camera_xyz"]), camera_rpy=tuple(p["camera_rpy"])))
+    frame = sim.render()
+    obs = Observation(frame.rgb, frame.depth, sim.intrinsics, frame.segmentation, frame.labels, "sim_ground_truth")
+    tracer, kin = make_tracer("geometric"), UR5eKinematics()
+    T = transform_from_params(p["camera_xyz"], p["camera_rpy"])
+    ws = WorkspaceBounds(lower=tuple(p["workspace"]["lower"]), upper=tuple(p["workspace"]["upper"]))
+    mask = frame.segmentation == next(i for i, n in frame.labels.items() if n == "cup")
+    out: dict[str, list[float]] = {"infer": [], "lift": [], "validate": [], "plan": []}
+    for _ in range(goals):
+        t = time.process_time()
+        answer = tracer.infer(obs, "put the cup left of the plate")
+        out["infer"].append(time.process_time() - t)
+        t = time.process_time()
+        lifted = lift_trace(answer.trace, sim.intrinsics, T, "base_link", frame.depth)
+        out["lift"].append(time.process_time() - t)
+        t = time.process_time()
+        validate_trace(lifted, frame.depth, sim.intrinsics, T, mask, ws)
+        out["validate"].append(time.process_time() - t)
+        t = time.process_time()
+        plan_pick_and_place(lifted, sim.arm_positions(), kin, PickPlaceParams())
+        out["plan"].append(time.process_time() - t)
+    sim.close()
+    return {k: [x * 1e3 for x in v] for k, v in out.items()}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--goals", type=int, default=20)
@@ -92,6 +129,12 @@ def main() -> int:
 
     configure_environment()
     import rclpy
+
+    core = core_costs(args.goals)
+    print(f"core computation, CPU ms over {args.goals} goals (one process, no transport):")
+    for k, v in core.items():
+        print(f"  {k:9s} p50 {pct(v, 50):7.2f}  p95 {pct(v, 95):7.2f}")
+    print(f"  {'sum':9s} p50 {sum(pct(v, 50) for v in core.values()):7.2f}  (validate and plan run in parallel in the graph)")
 
     rclpy.init()
     t = camera_transport(args.rate, args.seconds)
