@@ -118,10 +118,10 @@ def main() -> int:
         try:
             q = np.array([msg.position[list(msg.name).index(n)] for n in names]) if msg.name else np.array(msg.position)
         except ValueError:
-            node.get_logger().warn(f"arm command ignored: joint names {list(msg.name)} do not cover {names}")
+            node.get_logger().warning(f"arm command ignored: joint names {list(msg.name)} do not cover {names}")
             return
         if q.shape != (len(names),) or not np.all(np.isfinite(q)):
-            node.get_logger().warn("arm command ignored: wrong size or non-finite positions")
+            node.get_logger().warning("arm command ignored: wrong size or non-finite positions")
             return
         with lock:
             pending["arm"] = q

@@ -96,7 +96,7 @@ def _build():
         # -------------------------------------------------------------- goal handling
         def on_goal(self, goal) -> GoalResponse:
             if not self._busy.acquire(blocking=False):
-                self.get_logger().warn(
+                self.get_logger().warning(
                     f"rejected goal {goal.instruction!r}: goal {self._running_instruction!r} is still running "
                     "(one goal at a time; cancel it first)"
                 )
@@ -130,7 +130,7 @@ def _build():
             except GoalFailed as failure:
                 watch.stop()
                 result.success, result.failed_stage, result.reason = False, failure.stage, failure.reason
-                self.get_logger().warn(f"goal {goal.instruction!r} failed at {failure.stage}: {failure.reason}")
+                self.get_logger().warning(f"goal {goal.instruction!r} failed at {failure.stage}: {failure.reason}")
                 if goal_handle.is_cancel_requested:
                     goal_handle.canceled()
                 else:

@@ -123,7 +123,7 @@ def _build():
         # ------------------------------------------------------------ execute action
         def on_goal(self, _goal):
             if self.busy:
-                self.get_logger().warn("rejecting execute goal: already executing a trace")
+                self.get_logger().warning("rejecting execute goal: already executing a trace")
                 return GoalResponse.REJECT
             return GoalResponse.ACCEPT
 
