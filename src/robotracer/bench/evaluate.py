@@ -45,13 +45,34 @@ def _rate(flags) -> float | None:
     return float(np.mean(flags)) if flags else None
 
 
+def _aligned(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A one-point trace (nothing to resample) repeated to the other's length.
+
+    The official scorer broadcasts it against the other trace; repeating gives the same DFD,
+    Hausdorff, RMSE and MAE and lets every pair go through one batched computation.
+    """
+    if len(pred) == 1:
+        pred = np.repeat(pred, len(gt), axis=0)
+    if len(gt) == 1:
+        gt = np.repeat(gt, len(pred), axis=0)
+    return pred, gt
+
+
+def batch_pairs(pairs: list[tuple[np.ndarray, np.ndarray]]) -> list:
+    """Path metrics of ``(pred, gt)`` pairs, batched (one-point traces aligned first)."""
+    if not pairs:
+        return []
+    aligned = [_aligned(p, g) for p, g in pairs]
+    return batch_path_metrics(np.stack([p for p, _ in aligned]), np.stack([g for _, g in aligned]))
+
+
 def summarize(results: list[SampleResult]) -> dict:
     """The official numbers: rates over evaluated samples, overall success over all answers, path metrics."""
     ev = [r for r in results if r.evaluated]
     n_all = max(len(results), 1)
-    m3 = batch_path_metrics(np.stack([r.resampled_3d[0] for r in ev]), np.stack([r.resampled_3d[1] for r in ev])) if ev else []
+    m3 = batch_pairs([r.resampled_3d for r in ev])
     ok2 = [r for r in ev if not (np.isnan(r.resampled_2d[0]).any() or np.isnan(r.resampled_2d[1]).any())]
-    m2 = batch_path_metrics(np.stack([r.resampled_2d[0] for r in ok2]), np.stack([r.resampled_2d[1] for r in ok2])) if ok2 else []
+    m2 = batch_pairs([r.resampled_2d for r in ok2])
     starts = [r.start_distance for r in ev if r.start_distance is not None]
     ends = [r.end_distance for r in ev if r.end_distance is not None]
     return {

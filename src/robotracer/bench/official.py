@@ -173,7 +173,8 @@ def score_sample_3d(answer: dict, depth_mm: np.ndarray, mask_pil: np.ndarray, ma
         res.status = "mixed_dimensions"
         res.message = "the answer mixes (x, y) and (x, y, d) points (the official scorer hangs on this); skipped"
         return res
-    pred = np.array(rows, dtype=np.float32)
+    # the official tuple parser yields float32, its JSON parser a plain (float64) array
+    pred = np.array(rows, dtype=np.float32 if model_kind == "robotracer" else np.float64)
     xs = pred[:, 0] * W
     ys = pred[:, 1] * H
     d = pred[:, 2]

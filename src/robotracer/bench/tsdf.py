@@ -146,7 +146,8 @@ def integrate_units(depth_m: np.ndarray, units: np.ndarray, fx, fy, cx, cy, voxe
     sdf = (d - zs[:, None, None, :]) * m
     trunc = np.float32(sdf_trunc)
     valid &= sdf > -trunc
-    tsdf = np.where(valid, np.minimum(np.float32(1.0), sdf / trunc), np.float32(0.0))
+    # open3d multiplies by the float32 inverse of sdf_trunc (not a division): bit-identical values
+    tsdf = np.where(valid, np.minimum(np.float32(1.0), sdf * (np.float32(1.0) / trunc)), np.float32(0.0))
     return tsdf.astype(np.float32), valid.astype(np.float32)
 
 
