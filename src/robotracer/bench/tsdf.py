@@ -90,27 +90,20 @@ def touched_units(depth_m: np.ndarray, fx: float, fy: float, cx: float, cy: floa
     span = hi - lo  # 0 or 1 per axis (sdf_trunc < unit length)
     if np.any(span > 1):
         raise ValueError("sdf_trunc must be shorter than half a volume unit")
-    # many points share (lo, span): deduplicate before expanding to the up to 8 touched units
-    if len(lo):
-        base = lo.min(axis=0)
-        dims = lo.max(axis=0) - base + 1  # small: units are 16 voxels wide, depth is truncated
-        rel = lo - base
-        code = np.unique((((rel[:, 0] * dims[1] + rel[:, 1]) * dims[2] + rel[:, 2]) << 3) | (span[:, 0] << 2) | (span[:, 1] << 1) | span[:, 2])
-        cell, bits = code >> 3, code & 7
-        lo = np.stack([cell // (dims[1] * dims[2]), (cell // dims[2]) % dims[1], cell % dims[2]], axis=1) + base
-        span = np.stack([(bits >> 2) & 1, (bits >> 1) & 1, bits & 1], axis=1)
-    cand = [lo]
+    if not len(lo):
+        return np.zeros((0, 3), dtype=np.int64)
+    # mark lo + every step of {0, 1}^3 allowed by span on a small dense grid of units: its
+    # nonzero cells are the touched units, already in (x, y, z) lexicographic order
+    base = lo.min(axis=0)
+    rel = lo - base
+    grid = np.zeros(tuple(rel.max(axis=0) + 2), dtype=bool)
     for dx in (0, 1):
         for dy in (0, 1):
             for dz in (0, 1):
-                if dx == dy == dz == 0:
-                    continue
                 step = np.array([dx, dy, dz])
-                ok = np.all(span >= step, axis=1)
-                cand.append(lo[ok] + step)
-    units = np.concatenate(cand)
-    keys = np.unique(SurfaceOccupancy.encode(units))
-    return np.stack([(keys >> 42) & 0x1FFFFF, (keys >> 21) & 0x1FFFFF, keys & 0x1FFFFF], axis=1) - (1 << 20)
+                sel = rel if not (dx or dy or dz) else rel[np.all(span >= step, axis=1)] + step
+                grid[sel[:, 0], sel[:, 1], sel[:, 2]] = True
+    return np.stack(np.nonzero(grid), axis=1).astype(np.int64) + base
 
 
 def integrate_units(depth_m: np.ndarray, units: np.ndarray, fx, fy, cx, cy, voxel_length: float, sdf_trunc: float):

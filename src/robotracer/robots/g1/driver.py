@@ -3,6 +3,11 @@
 It reads ``rt/lowstate``, streams arm targets on ``rt/arm_sdk`` at ``rate_hz`` with a weight that
 ramps smoothly (fade-in / fade-out, ``weight_rate`` per second), and commands the Dex3 hands on
 ``rt/dex3/{side}/cmd``. Legs stay with the robot's own standing controller throughout.
+
+**Clock**: everything timed (the weight ramp, :meth:`G1Driver.sleep`, trajectories built on
+:meth:`G1Driver.now`) runs on the robot's clock, the ``tick`` (milliseconds) of ``rt/lowstate``.
+On the real robot that is wall time; against the simulation bridge it is simulated time, so a
+bridge running slower than real time slows the motion down with it instead of outrunning it.
 """
 
 from __future__ import annotations
@@ -74,6 +79,10 @@ class G1Driver:
         self._hand_pubs: dict = {}
         self._hand_subs: dict = {}
         self.sent = 0
+        self._now = 0.0
+        self._tick_base: int | None = None
+        self._tick_wraps = 0
+        self._last_tick = 0
 
     # -- lifecycle -----------------------------------------------------------------------------
     def connect(self, timeout: float = 5.0) -> None:
@@ -130,7 +139,13 @@ class G1Driver:
             tick=int(msg.tick), stamp=time.monotonic(),
         )  # fmt: skip
         with self._lock:
+            if self._tick_base is None:
+                self._tick_base = state.tick
+            elif state.tick < self._last_tick and self._last_tick - state.tick > 1 << 31:
+                self._tick_wraps += 1  # the 32-bit millisecond tick wrapped
+            self._last_tick = state.tick
             self._state = state
+            self._now = ((self._tick_wraps << 32) + state.tick - self._tick_base) * 1e-3
 
     def _on_hand_state(self, side: str, msg: sdk.HandState_) -> None:
         q = np.array([m.q for m in list(msg.motor_state)[:7]])
@@ -156,6 +171,24 @@ class G1Driver:
             except G1DriverError:
                 time.sleep(0.01)
         return self.state()
+
+    def now(self) -> float:
+        """Robot clock in seconds (from the ``rt/lowstate`` tick; 0 at the first state received)."""
+        with self._lock:
+            return self._now
+
+    def sleep(self, seconds: float, cancel: threading.Event | None = None) -> bool:
+        """Wait ``seconds`` of robot time; returns False early if ``cancel`` is set.
+
+        Raises :class:`G1DriverError` if the state stream stops while waiting.
+        """
+        end = self.now() + seconds
+        while self.now() < end:
+            if cancel is not None and cancel.is_set():
+                return False
+            self.state()  # raises if the robot went silent
+            time.sleep(0.001)
+        return not (cancel is not None and cancel.is_set())
 
     def hand_q(self, side: str) -> np.ndarray | None:
         """Latest ``(7,)`` Dex3 joint angles of one hand, or None before its first state."""
@@ -200,9 +233,10 @@ class G1Driver:
             self._wait_weight(0.0)
 
     def _wait_weight(self, goal: float) -> None:
-        deadline = time.monotonic() + 2.0 / self.config.weight_rate + 1.0
-        while abs(self._weight - goal) > 1e-6 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        deadline = self.now() + 1.0 / self.config.weight_rate + 0.5
+        while abs(self._weight - goal) > 1e-6 and self.now() < deadline:
+            self.state()  # raises if the robot went silent
+            time.sleep(0.005)
 
     def set_hand(self, side: str, closure: float) -> None:
         """Dex3 hand posture: 0 = open, 1 = closed (linear in joint space)."""
@@ -215,8 +249,11 @@ class G1Driver:
         period = 1.0 / self.config.rate_hz
         kp, kd = np.array(self.config.arm_kp), np.array(self.config.arm_kd)
         next_t = time.monotonic()
+        last = self.now()
         while not self._stop.is_set():
-            step = self.config.weight_rate * period
+            now = self.now()
+            step = self.config.weight_rate * max(0.0, now - last)  # the ramp runs on robot time
+            last = now
             self._weight = float(np.clip(self._weight_goal, self._weight - step, self._weight + step))
             with self._lock:
                 q, tau = self._target_q.copy(), self._target_tau.copy()

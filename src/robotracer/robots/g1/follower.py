@@ -13,7 +13,6 @@ motion; a trace the arm cannot follow raises :class:`UnreachableTraceError` with
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -45,19 +44,28 @@ class FollowerConfig:
     Attributes:
         arm: ``auto`` (the arm on the object's side, else the other one if only it can reach), ``left`` or ``right``.
         grasp_depth: metres below the object's top where the grasp site holds it.
-        approach: metres the hand backs off (behind and above) before grasping and after placing.
+        approach: metres the hand stays above the grasp height before grasping and after placing.
+        approach_back: metres the hand backs off behind the object (along the hand's forward axis),
+            enough for the open fingers to clear it when the hand comes down.
         step: metres between IK waypoints along Cartesian segments.
         cartesian_speed: m/s of the hand along the trace.
         velocity_scale: fraction of the joint speed limits used.
         position_tolerance: metres of IK error accepted at a waypoint.
         payload_kg: mass assumed in the hand for the torque check.
         torque_margin: fraction of each motor's torque limit the static torque may use.
-        grasp_seconds: time to close / open the hand.
+        lift_x: pelvis-frame x (in front of the body, short of the table edge) where the hand rises
+            before going over the table and comes back after placing.
+        lift_above: metres above the approach height at that point.
+        grasp_seconds: robot seconds to close / open the hand.
+        command_period: robot seconds between arm targets during a segment.
+        settle_tolerance: max joint error (rad) at a segment's end before going on.
+        settle_timeout: robot seconds to wait for it.
     """
 
     arm: str = "auto"
     grasp_depth: float = 0.02
-    approach: float = 0.08
+    approach: float = 0.10
+    approach_back: float = 0.0
     step: float = 0.01
     cartesian_speed: float = 0.12
     velocity_scale: float = 0.5
@@ -65,6 +73,11 @@ class FollowerConfig:
     payload_kg: float = 0.3
     torque_margin: float = 0.8
     grasp_seconds: float = 1.0
+    lift_x: float = 0.05
+    lift_above: float = 0.04
+    command_period: float = 0.01
+    settle_tolerance: float = 0.02
+    settle_timeout: float = 1.5
 
     def __post_init__(self) -> None:
         if self.arm not in ("auto", "left", "right"):
@@ -102,6 +115,19 @@ def _densify(points: np.ndarray, step: float) -> np.ndarray:
         n = max(1, int(np.ceil(np.linalg.norm(b - a) / step)))
         out.extend(a + (b - a) * (k / n) for k in range(1, n + 1))
     return np.array(out)
+
+
+def _swing(q_low: np.ndarray, q_high: np.ndarray, raise_arm: bool) -> np.ndarray:
+    """Joint path ``(3, 7)`` between the hanging arm and the raised one that keeps the hand clear of a table in front.
+
+    Raising, the shoulder moves first and the elbow and wrist follow; lowering, the elbow and wrist
+    fold first (the fingers turn down while the hand is still high) and the shoulder follows.
+    """
+    if raise_arm:
+        via = np.concatenate([q_high[:3], q_low[3:]])
+        return np.array([q_low, via, q_high])
+    via = np.concatenate([q_low[:3], q_high[3:]])
+    return np.array([q_low, via, q_high])
 
 
 class G1TraceFollower:
@@ -169,22 +195,31 @@ class G1TraceFollower:
         # grasp pose first: its hand axes define the approach direction
         grasp_sol = ik.solve(grasp_path[0], np.eye(3), q_home)
         hand_x = ik.forward(grasp_sol.q)[:3, 0] if grasp_sol.position_error < cfg.position_tolerance else np.array([1.0, 0, 0])
-        back = -hand_x * cfg.approach
+        back = -hand_x * cfg.approach_back
         up = np.array([0.0, 0.0, cfg.approach])
         g0, g1 = grasp_path[0], grasp_path[-1]
         approach_pts = _densify(np.array([g0 + back + up, g0 + back, g0]), cfg.step)
         carry_pts = _densify(grasp_path, cfg.step)
         retreat_pts = _densify(np.array([g1, g1 + back, g1 + back + up]), cfg.step)
-        q_approach = solve_path(approach_pts, grasp_sol.q, "approach", 0.0)
+        # the hand rises beside the body (the same point on the way out and back) before it goes over the table
+        home_y = ik.forward(q_home)[1, 3]
+        park = np.array([cfg.lift_x, home_y, max(g0[2], g1[2]) + cfg.approach + cfg.lift_above])
+        q_park = solve_path(park[None], grasp_sol.q, "lift", 0.0)[0]
+        in_pts = _densify(np.array([park, approach_pts[0]]), cfg.step)
+        out_pts = _densify(np.array([retreat_pts[-1], park]), cfg.step)
+        q_in = solve_path(in_pts, q_park, "approach", 0.0)
+        q_approach = solve_path(approach_pts, q_in[-1], "approach", 0.0)
         q_carry = solve_path(carry_pts, q_approach[-1], "trace", cfg.payload_kg)
         q_retreat = solve_path(retreat_pts, q_carry[-1], "retreat", 0.0)
+        q_out = solve_path(out_pts, q_retreat[-1], "retreat", 0.0)
 
         segments = (
-            self._timed("reach", np.array([q_start, q_approach[0]]), None),
+            self._timed("reach", _swing(q_start, q_in[0], raise_arm=True), None),
+            self._timed("over", q_in, in_pts),
             self._timed("approach", q_approach, approach_pts, hand=1.0),
             self._timed("carry", q_carry, carry_pts, hand=0.0),
-            self._timed("retreat", q_retreat, retreat_pts),
-            self._timed("home", np.array([q_retreat[-1], q_home]), None),
+            self._timed("retreat", np.concatenate([q_retreat, q_out[1:]]), np.concatenate([retreat_pts, out_pts[1:]])),
+            self._timed("home", np.vstack([q_out[-1:], _swing(q_park, q_home, raise_arm=False)]), None),
         )
         return PickPlacePlan(side, motors, segments, np.array(ik_times))
 
@@ -204,33 +239,70 @@ class G1TraceFollower:
         plan: PickPlacePlan,
         cancel: threading.Event | None = None,
         on_progress: Callable[[str, float], None] | None = None,
-    ) -> None:
-        """Run a plan: fade in, segments, fade out. On ``cancel`` the arm holds where it is (ExecutionCancelled)."""
+    ) -> ExecutionReport:
+        """Run a plan on the robot's clock: fade in, segments, fade out.
+
+        Each segment's joint path is interpolated at the robot time elapsed since it started
+        (:meth:`G1Driver.now`), sent with gravity feed-forward torques, and the arm must settle
+        within ``settle_tolerance`` of the segment's last waypoint before the hand moves or the
+        next segment starts. On ``cancel`` the arm holds where it is (:class:`ExecutionCancelled`);
+        the legs never leave the standing controller.
+        """
         if self.driver is None:
             raise RuntimeError("this follower has no driver: build it with G1TraceFollower(driver)")
-        drv, cancel = self.driver, cancel or threading.Event()
+        drv, cfg, cancel = self.driver, self.config, cancel or threading.Event()
         ik = self.ik[plan.side]
+        motors = list(plan.motors)
+
+        def stop_if_cancelled(where: str) -> None:
+            if cancel.is_set():
+                drv.hold()
+                raise ExecutionCancelled(f"cancelled during {where}; the {plan.side} arm holds where it stopped")
+
+        q_now = drv.state().q[motors]
+        drv.set_arm_target(plan.motors, q_now, ik.gravity_torque(q_now))
         drv.fade_in(wait=True)
         total, done = plan.duration, 0.0
+        settle_errors: dict[str, float] = {}
+        t_begin = drv.now()
         for seg in plan.segments:
-            t0 = time.monotonic()
+            payload = cfg.payload_kg if seg.name == "carry" else 0.0
+            t0 = drv.now()
             while True:
-                if cancel.is_set():
-                    drv.hold()
-                    raise ExecutionCancelled(f"cancelled during {seg.name}; the {plan.side} arm holds where it stopped")
-                t = time.monotonic() - t0
-                q = np.array([np.interp(min(t, seg.times[-1]), seg.times, seg.q[:, j]) for j in range(7)])
-                payload = self.config.payload_kg if seg.name == "carry" else 0.0
+                stop_if_cancelled(seg.name)
+                t = min(drv.now() - t0, seg.times[-1])
+                q = np.array([np.interp(t, seg.times, seg.q[:, j]) for j in range(7)])
                 drv.set_arm_target(plan.motors, q, ik.gravity_torque(q, payload))
                 if on_progress is not None:
                     on_progress(seg.name, min(1.0, (done + t) / total))
                 if t >= seg.times[-1]:
                     break
-                time.sleep(0.01)
+                drv.sleep(cfg.command_period, cancel)
+            settle_errors[seg.name] = self._settle(seg.q[-1], motors, cancel)
+            stop_if_cancelled(seg.name)
             done += seg.times[-1]
             if seg.hand is not None:
                 drv.set_hand(plan.side, seg.hand)
-                if cancel.wait(self.config.grasp_seconds):
-                    drv.hold()
-                    raise ExecutionCancelled(f"cancelled after {seg.name}; the {plan.side} arm holds where it stopped")
+                drv.sleep(cfg.grasp_seconds, cancel)
+                stop_if_cancelled(f"the hand {'closing' if seg.hand > 0.5 else 'opening'} after {seg.name}")
         drv.fade_out(wait=True)
+        return ExecutionReport(plan.side, drv.now() - t_begin, settle_errors)
+
+    def _settle(self, q_goal: np.ndarray, motors: list[int], cancel: threading.Event) -> float:
+        """Wait (robot time, at most ``settle_timeout``) until the arm is within ``settle_tolerance`` rad; the final max error."""
+        drv, cfg = self.driver, self.config
+        end = drv.now() + cfg.settle_timeout
+        while True:
+            err = float(np.max(np.abs(drv.state().q[motors] - q_goal)))
+            if err <= cfg.settle_tolerance or drv.now() >= end or cancel.is_set():
+                return err
+            drv.sleep(cfg.command_period, cancel)
+
+
+@dataclass(frozen=True)
+class ExecutionReport:
+    """What an execution did: the arm, robot-clock seconds, and the max joint error (rad) left at each segment's end."""
+
+    side: str
+    seconds: float
+    settle_errors: dict[str, float]

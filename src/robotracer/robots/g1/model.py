@@ -23,7 +23,7 @@ MODEL_FILES = {"g1_with_hands": "g1_with_hands.xml", "g1": "g1.xml"}
 # Grasp point of each Dex3 hand in its ``{side}_wrist_yaw_link`` frame: between the thumb and the
 # two fingers, where an object sits when the hand closes (fingers curl towards -y on the left hand,
 # +y on the right).
-GRASP_POINT = {"left": (0.10, -0.035, 0.0), "right": (0.10, 0.035, 0.0)}
+GRASP_POINT = {"left": (0.105, -0.06, 0.0), "right": (0.105, 0.06, 0.0)}
 
 
 def model_path(variant: str = "g1_with_hands") -> Path:

@@ -26,7 +26,8 @@ DEFAULTS = {
     "infer_timeout_s": 60.0,
     "lift_timeout_s": 5.0,
     "plan_timeout_s": 10.0,
-    "execute_timeout_s": 120.0,
+    "execute_timeout_s": 120.0,  # sim/robot clock: a trace's execution longer than this is stopped
+    "execute_wall_timeout_s": 1800.0,  # wall clock backstop (a simulator far slower than real time)
     "validate": True,
     "workspace": {"lower": [-0.9, -0.9, -0.05], "upper": [0.9, 0.9, 0.8], "table_height": 0.0},
 }
@@ -262,13 +263,14 @@ def _build():
             if send is None or not send.accepted:
                 raise GoalFailed("execute", "the controller rejected the trace (is it executing another one?)")
             result_future = send.get_result_async()
-            deadline = time.monotonic() + float(self.p["execute_timeout_s"])
+            deadline = self.now() + float(self.p["execute_timeout_s"])
+            wall_deadline = time.monotonic() + float(self.p["execute_wall_timeout_s"])
             while not result_future.done():
                 if goal_handle.is_cancel_requested:
                     wait_future(send.cancel_goal_async(), 5.0)
                     wait_future(result_future, 5.0)
                     raise GoalFailed("execute", "canceled: the arm was stopped")
-                if time.monotonic() > deadline:
+                if self.now() > deadline or time.monotonic() > wall_deadline:
                     wait_future(send.cancel_goal_async(), 5.0)
                     raise GoalFailed("execute", f"execution took longer than {self.p['execute_timeout_s']:.0f} s; arm stopped")
                 time.sleep(0.01)

@@ -172,9 +172,10 @@ class GraspAssist:
         mujoco.mju_negQuat(q1inv, data.xquat[b1])
         relquat = np.zeros(4)
         mujoco.mju_mulQuat(relquat, q1inv, data.xquat[b2])
-        data.eq_data[eq][:3] = 0.0
-        data.eq_data[eq][3:6] = relpos
-        data.eq_data[eq][6:10] = relquat
+        eq_data = self._model.eq_data[eq]  # the weld's relative pose lives in the model
+        eq_data[:3] = 0.0
+        eq_data[3:6] = relpos
+        eq_data[6:10] = relquat
         data.eq_active[eq] = 1
         self.held[side] = name
 
@@ -210,7 +211,10 @@ class G1Sim:
         return float(self.data.time)
 
     def reset(self) -> None:
+        """Scene back to its start; the clock keeps running (``rt/lowstate`` ticks never go backwards)."""
+        t = float(self.data.time)
         self.scene.reset(self.data)
+        self.data.time = t
         self.lowcmd, self.arm_sdk, self.arm_sdk_weight = None, None, 0.0
         self.hand_cmd = {
             side: MotorCommand.hold(J.HAND_OPEN[side], J.HAND_KP, J.HAND_KD) for side in self.scene.hand_actuator
