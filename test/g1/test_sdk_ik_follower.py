@@ -70,7 +70,7 @@ def test_reachable_trace_plans_with_object_side_arm():
     trace = Trace3D(np.array([[0.28, 0.24, 0.10], [0.28, 0.24, 0.18], [0.30, 0.14, 0.18], [0.30, 0.14, 0.10]]), "pelvis")
     plan = G1TraceFollower(None, FollowerConfig()).plan(trace)
     assert plan.side == "left" and plan.motors == J.LEFT_ARM
-    assert [s.name for s in plan.segments] == ["reach", "approach", "carry", "retreat", "home"]
+    assert [s.name for s in plan.segments] == ["reach", "over", "approach", "carry", "retreat", "home"]
     for seg in plan.segments:  # joint speeds within the scaled limits
         if len(seg.q) > 1:
             speed = np.abs(np.diff(seg.q, axis=0)) / np.diff(seg.times)[:, None]
