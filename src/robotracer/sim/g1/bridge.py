@@ -102,6 +102,7 @@ class G1SdkBridge:
         self._pending_hand: dict[str, MotorCommand] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._reset_request = threading.Event()
         self._snapshot_request = threading.Event()
         self._snapshot_ready = threading.Event()
         self._snapshot = mujoco.MjData(sim.model)
@@ -226,6 +227,9 @@ class G1SdkBridge:
         step = 0
         try:
             while not self._stop.is_set() and (duration is None or sim.time - sim_start < duration - 1e-9):
+                if self._reset_request.is_set():
+                    sim.reset()
+                    self._reset_request.clear()
                 self._apply_commands()
                 sim.step(1)
                 step += 1
@@ -253,6 +257,13 @@ class G1SdkBridge:
                 renderer.join(timeout=5.0)
         return self.stats
 
+    def reset(self, wait: float = 5.0) -> None:
+        """Put the scene back to its start between two physics steps (the clock keeps running)."""
+        self._reset_request.set()
+        deadline = time.monotonic() + wait
+        while self._reset_request.is_set() and time.monotonic() < deadline:
+            time.sleep(0.001)
+
     def start(self) -> None:
         """Run in a background thread until :meth:`stop`."""
         self._stop.clear()
@@ -277,8 +288,9 @@ class G1SdkBridge:
 def serve(config: BridgeConfig, scene: G1SceneConfig, conn) -> None:
     """Run a bridge in this process and answer ground-truth queries on a ``multiprocessing`` connection.
 
-    Requests are tuples: ``("object_top", name)``, ``("object_position", name)``, ``("body_pose", body)``,
-    ``("stats",)``, ``("stop",)``. Each answer is the value or an ``Exception``. For tests and benchmarks
+    Requests are tuples: a :class:`G1Sim` query (``("object_top", name)``, ``("object_pose", name)``,
+    ``("body_pose", body)``, ``("head_camera_pose",)``...), ``("reset",)``, ``("stats",)``,
+    ``("reset_stats",)``, ``("stop",)``. Each answer is the value or an ``Exception``. For tests and benchmarks
     that need the simulator's ground truth while the robot code runs in another process.
     """
     sim = G1Sim(scene)
@@ -293,6 +305,11 @@ def serve(config: BridgeConfig, scene: G1SceneConfig, conn) -> None:
             try:
                 if request[0] == "stats":
                     answer = bridge.stats
+                elif request[0] == "reset_stats":
+                    bridge.stats.max_pelvis_tilt, bridge.stats.min_pelvis_height = 0.0, float("inf")
+                    answer = None
+                elif request[0] == "reset":
+                    answer = bridge.reset()
                 else:
                     answer = getattr(sim, request[0])(*request[1:])
             except Exception as exc:  # answered to the caller, not raised here

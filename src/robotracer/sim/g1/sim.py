@@ -284,6 +284,18 @@ class G1Sim:
         R = self.data.xmat[self.model.body(name).id].reshape(3, 3)
         return self.object_position(name) + R[:, 2] * obj.height
 
+    def object_pose(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """World pose of a table object: bottom centre ``(3,)`` and quaternion ``(4,)`` (w, x, y, z)."""
+        return self.object_position(name), self.data.xquat[self.model.body(name).id].copy()
+
+    def head_camera_pose(self) -> np.ndarray:
+        """``(4, 4)`` world pose of the head camera's optical frame (x right, y down, z forward)."""
+        cam = self.model.camera("head_camera").id
+        T = np.eye(4)
+        T[:3, :3] = self.data.cam_xmat[cam].reshape(3, 3) @ np.diag([1.0, -1.0, -1.0])
+        T[:3, 3] = self.data.cam_xpos[cam]
+        return T
+
     def body_pose(self, body: str) -> np.ndarray:
         """``(4, 4)`` world pose of a body."""
         T = np.eye(4)
