@@ -274,9 +274,9 @@ def surface_points_from_units(rgbd, intr, voxel=0.02, trunc=0.08, res=16) -> np.
                 if g1 != 0 and f1 < lim and f1 >= -lim and f0 * f1 < 0:
                     r0, r1 = np.float32(abs(f0)), np.float32(abs(f1))
                     s = float(r0 + r1)
-                    p1 = p0.copy()
-                    p1[axis] += voxel
-                    points.append(p0 * float(r1) / s + p1 * float(r0) / s)
+                    p = p0.copy()  # interpolated along the axis only
+                    p[axis] = (p0[axis] * float(r1) + (p0[axis] + voxel) * float(r0)) / s
+                    points.append(p)
     return np.array(points).reshape(-1, 3)
 
 

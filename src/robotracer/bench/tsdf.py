@@ -92,17 +92,23 @@ def touched_units(depth_m: np.ndarray, fx: float, fy: float, cx: float, cy: floa
         raise ValueError("sdf_trunc must be shorter than half a volume unit")
     if not len(lo):
         return np.zeros((0, 3), dtype=np.int64)
-    # mark lo + every step of {0, 1}^3 allowed by span on a small dense grid of units: its
-    # nonzero cells are the touched units, already in (x, y, z) lexicographic order
+    # mark each point's lower unit on a small dense grid per span pattern (8 patterns), then
+    # dilate every pattern's grid by the steps it allows: the marked cells are the touched
+    # units, in (x, y, z) lexicographic order
     base = lo.min(axis=0)
     rel = lo - base
-    grid = np.zeros(tuple(rel.max(axis=0) + 2), dtype=bool)
-    for dx in (0, 1):
-        for dy in (0, 1):
-            for dz in (0, 1):
-                step = np.array([dx, dy, dz])
-                sel = rel if not (dx or dy or dz) else rel[np.all(span >= step, axis=1)] + step
-                grid[sel[:, 0], sel[:, 1], sel[:, 2]] = True
+    dims = tuple(rel.max(axis=0) + 2)
+    pattern = (span[:, 0] << 2) | (span[:, 1] << 1) | span[:, 2]
+    marks = np.zeros((8,) + dims, dtype=bool)
+    marks[pattern, rel[:, 0], rel[:, 1], rel[:, 2]] = True
+    grid = np.zeros(dims, dtype=bool)
+    for code in range(8):
+        m = marks[code]
+        sx, sy, sz = (code >> 2) & 1, (code >> 1) & 1, code & 1
+        for dx in range(sx + 1):
+            for dy in range(sy + 1):
+                for dz in range(sz + 1):
+                    grid[dx:, dy:, dz:] |= m[: dims[0] - dx, : dims[1] - dy, : dims[2] - dz]
     return np.stack(np.nonzero(grid), axis=1).astype(np.int64) + base
 
 
@@ -119,7 +125,8 @@ def integrate_units(depth_m: np.ndarray, units: np.ndarray, fx, fy, cx, cy, voxe
     xs = (half + vl * ar)[None, :] + origins[:, 0:1]  # (U, R)
     ys = (half + vl * ar)[None, :] + origins[:, 1:2]
     # z: starts at half + origin_z and accumulates + vl per step (float32 running sum)
-    z0 = half + origins[:, 2]
+    # (the first z is rounded once from double precision, as open3d's start point is: not half + (float)origin)
+    z0 = (voxel_length * 0.5 + units[:, 2].astype(np.float64) * unit_length).astype(np.float32)
     zs = np.cumsum(np.concatenate([z0[:, None], np.full((len(units), R - 1), vl, dtype=np.float32)], axis=1), axis=1, dtype=np.float32)
     fx32, fy32, cx32, cy32 = np.float32(fx), np.float32(fy), np.float32(cx), np.float32(cy)
     # u_f = x * fx / z + cx + 0.5 : shape (U, R_x, R_z); v_f: (U, R_y, R_z)
@@ -145,53 +152,50 @@ def integrate_units(depth_m: np.ndarray, units: np.ndarray, fx, fy, cx, cy, voxe
 
 
 def extract_surface_points(units: np.ndarray, tsdf: np.ndarray, weight: np.ndarray, voxel_length: float) -> np.ndarray:
-    """``(P, 3)`` float64 zero-crossing points, the rule of ``ScalableTSDFVolume.ExtractPointCloud``."""
+    """``(P, 3)`` float64 zero-crossing points, the rule of ``ScalableTSDFVolume.ExtractPointCloud``.
+
+    A voxel and its next neighbour along an axis (in the next unit at the far face; none there:
+    weight 0) both with weight != 0 and -0.98 <= tsdf < 0.98, and tsdf of opposite signs, give one
+    point interpolated along that axis. Only the (sparse) voxels passing the rule are visited.
+    """
     R = UNIT_RESOLUTION
     unit_length = voxel_length * R
+    flat_t = tsdf.reshape(-1)
+    good = ((weight != 0) & (tsdf < np.float32(0.98)) & (tsdf >= np.float32(-0.98))).reshape(-1)
+    g = np.flatnonzero(good)
+    if not len(g):
+        return np.zeros((0, 3))
+    u, rem = np.divmod(g, R**3)
+    xyz = np.stack([rem // (R * R), (rem // R) % R, rem % R], axis=1)
+    f0 = flat_t[g]
     keys = SurfaceOccupancy.encode(units)
     order = np.argsort(keys)
     skeys = keys[order]
-    good0 = (weight != 0) & (tsdf < np.float32(0.98)) & (tsdf >= np.float32(-0.98))
     out = []
     for axis in range(3):
-        step = np.zeros(3, dtype=np.int64)
-        step[axis] = 1
-        nkeys = SurfaceOccupancy.encode(units + step)
-        pos = np.clip(np.searchsorted(skeys, nkeys), 0, len(skeys) - 1)
-        has_nb = skeys[pos] == nkeys
-        nb = order[pos[has_nb]]
-        # f1, good1: the next voxel along axis (tsdf and the extraction rule); at the unit's far
-        # face it comes from the neighbour unit's first slice (none: weight 0, tsdf 0 = not good)
-        ax = axis + 1
-        inner = [slice(None)] * 4
-        inner[ax] = slice(0, R - 1)
-        nxt = [slice(None)] * 4
-        nxt[ax] = slice(1, R)
-        face = [slice(None)] * 4
-        face[ax] = R - 1
-        first = [slice(None)] * 4
-        first[ax] = 0
-        f1 = np.empty_like(tsdf)
-        f1[tuple(inner)] = tsdf[tuple(nxt)]
-        good1 = np.empty_like(good0)
-        good1[tuple(inner)] = good0[tuple(nxt)]
-        face_t = np.zeros((len(units), R, R), dtype=tsdf.dtype)
-        face_g = np.zeros((len(units), R, R), dtype=bool)
-        face_t[has_nb] = tsdf[tuple(first)][nb]
-        face_g[has_nb] = good0[tuple(first)][nb]
-        f1[tuple(face)] = face_t
-        good1[tuple(face)] = face_g
-        cross = good0 & good1 & (tsdf * f1 < 0)
-        u, x, y, z = np.nonzero(cross)
-        if not len(u):
+        stride = R ** (2 - axis)
+        nb = g + stride
+        face = xyz[:, axis] == R - 1
+        if face.any():
+            step = np.zeros(3, dtype=np.int64)
+            step[axis] = 1
+            nkeys = SurfaceOccupancy.encode(units[u[face]] + step)
+            pos = np.clip(np.searchsorted(skeys, nkeys), 0, len(skeys) - 1)
+            found = skeys[pos] == nkeys
+            # first slice of the neighbour unit; no neighbour: index -1, rejected below
+            nb[face] = np.where(found, order[pos] * R**3 + (rem[face] - (R - 1) * stride), -1)
+        ok = nb >= 0
+        ok[ok] = good[nb[ok]]
+        f1 = np.zeros_like(f0)
+        f1[ok] = flat_t[nb[ok]]
+        cross = ok & (f0 * f1 < 0)
+        if not cross.any():
             continue
-        r0 = np.abs(tsdf[u, x, y, z])
-        r1 = np.abs(f1[u, x, y, z])
-        idx = np.stack([x, y, z], axis=1).astype(np.float64)
-        p0 = (voxel_length * 0.5 + voxel_length * idx) + units[u].astype(np.float64) * unit_length
-        p1a = p0[:, axis] + voxel_length
-        p = p0.copy()
-        p[:, axis] = (p0[:, axis] * r1.astype(np.float64) + p1a * r0.astype(np.float64)) / (r0 + r1).astype(np.float64)
+        r0 = np.abs(f0[cross]).astype(np.float64)
+        r1 = np.abs(f1[cross]).astype(np.float64)
+        s = (np.abs(f0[cross]) + np.abs(f1[cross])).astype(np.float64)  # float32 sum, as open3d
+        p = (voxel_length * 0.5 + voxel_length * xyz[cross].astype(np.float64)) + units[u[cross]].astype(np.float64) * unit_length
+        p[:, axis] = (p[:, axis] * r1 + (p[:, axis] + voxel_length) * r0) / s
         out.append(p)
     return np.concatenate(out) if out else np.zeros((0, 3))
 
