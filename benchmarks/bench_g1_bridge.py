@@ -67,6 +67,8 @@ def main() -> None:
     result = {
         "bridge_no_camera": bench_bridge(args.seconds, 0.0, args.state_hz, args.domain),
         "bridge_with_camera": bench_bridge(args.seconds, args.camera_hz, args.state_hz, args.domain),
+        # rt/lowstate at 100 Hz (the driver's command rate); physics and motor PD still at 500 Hz
+        "bridge_with_camera_state_100hz": bench_bridge(args.seconds, args.camera_hz, 100.0, args.domain),
         "ik": bench_ik(),
     }
     print(json.dumps(result, indent=2))
