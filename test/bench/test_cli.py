@@ -63,3 +63,22 @@ def test_cli_scores_and_writes_every_output(bench_dir, capsys):
     assert (out / "report.md").read_text().count("mixed_dimensions") >= 1
     assert (out / "metrics.png").stat().st_size > 1000
     assert (out / "samples" / "0.png").is_file()
+
+
+def test_cli_2d_mode_counts_every_answer(bench_dir):
+    from robotracer.cli.main import main
+
+    out = bench_dir / "out2d"
+    rc = main(["bench", "tracespatial", "--mode", "2d", "--data", str(bench_dir), "--predictions",
+               str(bench_dir / "RoboTracer_3D.jsonl"), "--out", str(out), "--quiet", "--no-images"])
+    assert rc == 0
+    res = json.loads((out / "results.json").read_text())
+    o = res["summary"]["overall"]
+    # 2D scores the (x, y) of every answer: the 2-number and the mixed answers are not skipped
+    assert o["answers"] == 3 and o["evaluated"] == 3 and o["skipped"]["empty"] == 0
+    flags = {s["question_id"]: (s["start_in_mask"], s["end_in_box_2d"]) for s in res["samples"]}
+    assert flags[0] == (True, True)  # the ground truth's own projection
+    assert o["start_in_mask_2d"] == pytest.approx(sum(f[0] for f in flags.values()) / 3)
+    assert o["overall_success"] is None and o["path_2d"]["dfd"] > 0
+    assert "2D task" in (out / "report.md").read_text()
+    assert (out / "metrics.png").stat().st_size > 1000

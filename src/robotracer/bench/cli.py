@@ -15,6 +15,9 @@ def register(subparsers) -> None:
     ts.add_argument("--predictions", required=True, help="JSONL with question_id and model_prediction")
     ts.add_argument("--out", required=True, help="output folder (results.json, report.md, metrics.png, samples/)")
     ts.add_argument("--model", default=None, help="model name (RoboTracer* = tuple answers, Qwen*/Gemini* = fenced JSON); default: the predictions file name")
+    ts.add_argument("--mode", choices=("3d", "2d"), default="3d",
+                    help="3d: the (x, y, d) task with 3D start/end/collision and derived 2D numbers (default); "
+                         "2d: the official 2D task (project, resample in pixels, every answer counted)")
     ts.add_argument("--no-images", action="store_true", help="skip the per-sample PNGs")
     ts.add_argument("--quiet", action="store_true", help="no progress bar")
     ts.set_defaults(func=run_tracespatial)
@@ -24,7 +27,7 @@ def register(subparsers) -> None:
 
 def run_tracespatial(args: argparse.Namespace) -> int:
     from robotracer.bench.dataset import load_benchmark, load_predictions
-    from robotracer.bench.evaluate import evaluate_3d, model_kind_for, summarize_groups
+    from robotracer.bench.evaluate import evaluate_2d, evaluate_3d, model_kind_for, summarize, summarize_2d, summarize_groups
     from robotracer.bench.report import draw_sample, write_json, write_markdown, write_plot
 
     out = Path(args.out)
@@ -33,9 +36,11 @@ def run_tracespatial(args: argparse.Namespace) -> int:
     samples = load_benchmark(args.data)
     predictions = load_predictions(args.predictions)
     t0 = time.perf_counter()
-    results = evaluate_3d(predictions, samples, model_kind_for(model), progress=not args.quiet)
-    summary = summarize_groups(results)
-    meta = {"model": model, "predictions": str(args.predictions), "data": str(args.data), "seconds": time.perf_counter() - t0}
+    evaluate, summarize_fn = (evaluate_2d, summarize_2d) if args.mode == "2d" else (evaluate_3d, summarize)
+    results = evaluate(predictions, samples, model_kind_for(model), progress=not args.quiet)
+    summary = summarize_groups(results, summarize_fn)
+    meta = {"model": model, "mode": args.mode, "predictions": str(args.predictions), "data": str(args.data),
+            "seconds": time.perf_counter() - t0}
     write_json(out / "results.json", summary, results, meta)
     write_markdown(out / "report.md", summary, results, meta)
     write_plot(out / "metrics.png", summary)
@@ -46,7 +51,11 @@ def run_tracespatial(args: argparse.Namespace) -> int:
             if s is not None:
                 draw_sample(s.image_path, r, out / "samples" / f"{r.question_id}.png")
     o = summary["overall"]
-    print(f"{model}: overall success {o['overall_success']:.4f} over {o['answers']} answers ({o['evaluated']} evaluated); report: {out / 'report.md'}")
+    if args.mode == "2d":
+        print(f"{model} (2D): start in mask {o['start_in_mask_2d']:.4f}, end in box {o['end_in_box_2d']:.4f} "
+              f"over {o['answers']} answers; report: {out / 'report.md'}")
+    else:
+        print(f"{model}: overall success {o['overall_success']:.4f} over {o['answers']} answers ({o['evaluated']} evaluated); report: {out / 'report.md'}")
     return 0
 
 

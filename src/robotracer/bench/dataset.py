@@ -101,3 +101,16 @@ def load_images(sample: BenchSample) -> tuple[np.ndarray, np.ndarray, np.ndarray
     else:
         mask_gray = cv2.imread(str(sample.mask_path), cv2.IMREAD_GRAYSCALE)
     return depth, mask_pil, mask_gray
+
+
+def load_mask(path) -> np.ndarray:
+    """The mask as the official scorer reads it with PIL: channel 0 if colour, uint8."""
+    with Image.open(path) as im:
+        mask = np.array(im)
+    return (mask[:, :, 0] if mask.ndim == 3 else mask).astype(np.uint8)
+
+
+def load_image_size(path) -> tuple[int, int]:
+    """``(width, height)`` of the RGB image (header only)."""
+    with Image.open(path) as im:
+        return im.size

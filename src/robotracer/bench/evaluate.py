@@ -6,8 +6,9 @@ from collections import defaultdict
 
 import numpy as np
 
-from robotracer.bench.dataset import BenchSample, load_images
+from robotracer.bench.dataset import BenchSample, load_image_size, load_images, load_mask
 from robotracer.bench.official import SampleResult, score_sample_3d
+from robotracer.bench.official_2d import score_sample_2d
 from robotracer.trace.metrics import batch_path_metrics, mean_path_metrics
 
 
@@ -35,6 +36,26 @@ def evaluate_3d(predictions: list[dict], samples: dict, model_kind: str = "robot
         try:
             depth, mask_pil, mask_gray = load_images(sample)
             results.append(score_sample_3d(record, depth, mask_pil, mask_gray, model_kind))
+        except (OSError, ValueError, KeyError, IndexError) as exc:
+            results.append(SampleResult(qid, str(record.get("category", "")), record.get("step"), status="error", message=f"{type(exc).__name__}: {exc}"))
+    return results
+
+
+def evaluate_2d(predictions: list[dict], samples: dict, model_kind: str = "robotracer", progress: bool = True) -> list[SampleResult]:
+    """Score every prediction on the 2D task (official ``compute_accuracy_2d``); problems recorded per sample."""
+    from tqdm import tqdm
+
+    results = []
+    for pred in tqdm(predictions, desc="TraceSpatial-Bench 2D", disable=not progress):
+        qid = pred["question_id"]
+        sample: BenchSample | None = samples.get(qid)
+        if sample is None:
+            results.append(SampleResult(qid, status="error", message=f"question {qid!r} is not in the benchmark"))
+            continue
+        record = {**sample.record, **{k: v for k, v in pred.items() if k in ("model_prediction", "question_id")}}
+        try:
+            width, height = load_image_size(sample.image_path)
+            results.append(score_sample_2d(record, width, height, load_mask(sample.mask_path), model_kind))
         except (OSError, ValueError, KeyError, IndexError) as exc:
             results.append(SampleResult(qid, str(record.get("category", "")), record.get("step"), status="error", message=f"{type(exc).__name__}: {exc}"))
     return results
@@ -92,12 +113,38 @@ def summarize(results: list[SampleResult]) -> dict:
     }
 
 
-def summarize_groups(results: list[SampleResult]) -> dict:
-    """:func:`summarize` overall and per category and per step count."""
-    out = {"overall": summarize(results), "by_category": {}, "by_step": {}}
+def summarize_2d(results: list[SampleResult]) -> dict:
+    """The official 2D numbers: both rates and the path metrics over all answers (unreadable samples count as misses).
+
+    The 3D-only keys are present and ``None`` so that reports treat both modes alike.
+    """
+    ev = [r for r in results if r.evaluated]
+    n_all = len(results)
+    ok2 = [r for r in ev if not (np.isnan(r.resampled_2d[0]).any() or np.isnan(r.resampled_2d[1]).any())]
+    return {
+        "mode": "2d",
+        "answers": n_all,
+        "evaluated": len(ev),
+        "start_in_mask_2d": sum(bool(r.start_in_mask) for r in results) / n_all if n_all else None,
+        "end_in_box_2d": sum(bool(r.end_in_box_2d) for r in results) / n_all if n_all else None,
+        "start_success_3d": None,
+        "end_success_3d": None,
+        "no_collision": None,
+        "overall_success": None,
+        "start_distance_mean_m": None,
+        "end_distance_mean_m": None,
+        "path_3d": {},
+        "path_2d": mean_path_metrics(batch_pairs([r.resampled_2d for r in ok2])),
+        "skipped": {s: sum(r.status == s for r in results) for s in ("empty", "error")},
+    }
+
+
+def summarize_groups(results: list[SampleResult], summarize_fn=summarize) -> dict:
+    """``summarize_fn`` (:func:`summarize` or :func:`summarize_2d`) overall and per category and per step count."""
+    out = {"overall": summarize_fn(results), "by_category": {}, "by_step": {}}
     for key, attr in (("by_category", "category"), ("by_step", "step")):
         groups = defaultdict(list)
         for r in results:
             groups[str(getattr(r, attr))].append(r)
-        out[key] = {g: summarize(rs) for g, rs in sorted(groups.items())}
+        out[key] = {g: summarize_fn(rs) for g, rs in sorted(groups.items())}
     return out

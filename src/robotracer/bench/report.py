@@ -29,7 +29,9 @@ def write_json(path: Path, summary: dict, results: list[SampleResult], meta: dic
 
 def write_markdown(path: Path, summary: dict, results: list[SampleResult], meta: dict) -> None:
     o = summary["overall"]
-    lines = [f"# TraceSpatial-Bench: {meta.get('model', '')}", "", f"Predictions: `{meta.get('predictions', '')}`  ", f"Answers: {o['answers']}, evaluated in 3D: {o['evaluated']}", ""]
+    mode = meta.get("mode", "3d")
+    lines = [f"# TraceSpatial-Bench ({mode.upper()} task): {meta.get('model', '')}", "", f"Predictions: `{meta.get('predictions', '')}`  ",
+             f"Answers: {o['answers']}, evaluated{' in 3D' if mode == '3d' else ''}: {o['evaluated']}", ""]
     lines += ["| metric | value |", "|---|---|"] + [f"| {k} | {_fmt(o[k])} |" for k in RATES]
     lines += [f"| 3D {k.upper()} (m) | {v} |" for k, v in o["path_3d"].items()]
     lines += [f"| 2D {k.upper()} (normalised) | {v} |" for k, v in o["path_2d"].items()]
@@ -41,8 +43,12 @@ def write_markdown(path: Path, summary: dict, results: list[SampleResult], meta:
     if skipped:
         lines += ["", "## Samples with problems", "", "| id | status | message |", "|---|---|---|"]
         lines += [f"| {r.question_id} | {r.status} | {r.message} |" for r in skipped]
-    lines += ["", "Deviation from the official scorer: answers mixing (x, y) and (x, y, d) points are skipped and listed",
-              "(status `mixed_dimensions`) instead of hanging the run.", ""]
+    if mode == "2d":
+        lines += ["", "Deviation from the official scorer: a JSON answer mixing (x, y) and (x, y, d) points is scored by its x, y",
+                  "instead of stopping the run; unreadable samples count as misses.", ""]
+    else:
+        lines += ["", "Deviation from the official scorer: answers mixing (x, y) and (x, y, d) points are skipped and listed",
+                  "(status `mixed_dimensions`) instead of hanging the run.", ""]
     path.write_text("\n".join(lines))
 
 
@@ -59,9 +65,9 @@ def write_plot(path: Path, summary: dict) -> None:
     a.set_xticks(range(len(RATES)), [k.replace("_", "\n") for k in RATES], fontsize=8)
     a.set_ylim(0, 1)
     a.set_title("rates")
-    names = list(o["path_3d"])
+    names = list(o["path_2d"])
     x = np.arange(len(names))
-    b.bar(x - 0.2, [o["path_3d"][n] for n in names], 0.4, label="3D (m)")
+    b.bar(x - 0.2, [o["path_3d"].get(n, 0.0) for n in names], 0.4, label="3D (m)")
     b.bar(x + 0.2, [o["path_2d"][n] for n in names], 0.4, label="2D (normalised)")
     b.set_xticks(x, [n.upper() for n in names])
     b.legend()
