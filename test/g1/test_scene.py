@@ -55,3 +55,17 @@ def test_free_standing_stays_up_and_level():
         lowest = min(lowest, sim.pelvis_height())
     assert lowest > 0.72
     assert np.degrees(worst_tilt) < 4.0
+
+
+def test_documented_head_camera_pose_matches_the_standing_robot():
+    from scipy.spatial.transform import Rotation
+
+    from robotracer.robots.g1.model import HEAD_CAMERA_RPY_IN_PELVIS, HEAD_CAMERA_XYZ_IN_PELVIS
+
+    sim = G1Sim()
+    sim.step(500)
+    T = np.linalg.inv(sim.body_pose("pelvis")) @ sim.head_camera_pose()
+    np.testing.assert_allclose(T[:3, 3], HEAD_CAMERA_XYZ_IN_PELVIS, atol=0.01)
+    R_doc = Rotation.from_euler("xyz", HEAD_CAMERA_RPY_IN_PELVIS).as_matrix()
+    angle = np.degrees(np.arccos(np.clip((np.trace(R_doc.T @ T[:3, :3]) - 1) / 2, -1, 1)))
+    assert angle < 1.0

@@ -79,3 +79,11 @@ def arm_model(side: str, posture: np.ndarray | None = None) -> mujoco.MjModel:
     spec.body("pelvis").pos = [0.0, 0.0, 0.0]
     spec.option.gravity = [0.0, 0.0, -9.81]
     return spec.compile()
+
+
+# Head camera optical frame (x right, y down, z forward) in the pelvis frame for the standing
+# posture with the waist at zero: Unitree's ``d435_link`` on ``torso_link`` (0.0576, 0.0175, 0.4299 m,
+# pitched 0.83 rad down) carried through the waist joints. ROS configs give it as the task server's
+# ``camera_xyz`` / ``camera_rpy`` (fixed-axis roll, pitch, yaw) for the placement check.
+HEAD_CAMERA_XYZ_IN_PELVIS = (0.057, 0.0175, 0.4734)
+HEAD_CAMERA_RPY_IN_PELVIS = (-2.4094, 0.0, -1.5708)
