@@ -10,7 +10,9 @@ robot's DDS topics on the loopback interface:
   CRC does not match are dropped, as the real robot does.
 
 Optionally renders the head camera at ``camera_hz`` in its own thread and hands each
-:class:`~robotracer.sim.tabletop.CameraFrame` to a callback.
+:class:`~robotracer.sim.tabletop.CameraFrame` to a callback, and calls ``on_step(sim)`` in the
+physics thread after every step (where a host such as the ROS sim node renders and publishes on
+the simulation clock, and may reset the scene between two steps).
 
 Run it as a process: ``python -m robotracer.sim.g1.bridge --domain 7`` (``--help`` lists options).
 """
@@ -91,10 +93,12 @@ class G1SdkBridge:
         sim: G1Sim,
         config: BridgeConfig = BridgeConfig(),
         on_frame: Callable | None = None,
+        on_step: Callable[[G1Sim], None] | None = None,
     ) -> None:
         self.sim = sim
         self.config = config
         self.on_frame = on_frame
+        self.on_step = on_step
         self.stats = BridgeStats()
         self._lock = threading.Lock()
         self._pending_lowcmd: tuple[float, MotorCommand] | None = None
@@ -240,6 +244,8 @@ class G1SdkBridge:
                     self._publish_state()
                 if self._hand_pubs and step % hand_every == 0:
                     self._publish_hands()
+                if self.on_step is not None:
+                    self.on_step(sim)
                 if self._snapshot_request.is_set():
                     mujoco.mj_copyData(self._snapshot, sim.model, sim.data)
                     self._snapshot_request.clear()
