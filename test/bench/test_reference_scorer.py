@@ -99,3 +99,18 @@ def _kinds(seed):
     from perturbed import KINDS
 
     return [KINDS[(i + seed) % len(KINDS)] for i in range(20)]
+
+
+@pytest.mark.slow
+def test_parallel_workers_give_the_same_results(sim_bench):
+    from robotracer.bench.dataset import load_benchmark
+    from robotracer.bench.evaluate import evaluate_3d, summarize
+
+    preds = perturbed_predictions(sim_bench, 0)
+    samples = load_benchmark(sim_bench)
+    serial = evaluate_3d(preds, samples, progress=False, workers=1)
+    parallel = evaluate_3d(preds, samples, progress=False, workers=2)
+    assert [r.question_id for r in parallel] == [p["question_id"] for p in preds]
+    assert [(r.status, r.start_distance, r.end_distance, r.max_collision_ratio, r.success) for r in serial] == \
+        [(r.status, r.start_distance, r.end_distance, r.max_collision_ratio, r.success) for r in parallel]
+    assert summarize(serial) == summarize(parallel)

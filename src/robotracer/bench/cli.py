@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 
@@ -18,6 +19,8 @@ def register(subparsers) -> None:
     ts.add_argument("--mode", choices=("3d", "2d"), default="3d",
                     help="3d: the (x, y, d) task with 3D start/end/collision and derived 2D numbers (default); "
                          "2d: the official 2D task (project, resample in pixels, every answer counted)")
+    ts.add_argument("--workers", type=int, default=min(os.cpu_count() or 1, 8),
+                    help="processes scoring samples in parallel (default: the CPU count, at most 8; 1 = none)")
     ts.add_argument("--no-images", action="store_true", help="skip the per-sample PNGs")
     ts.add_argument("--quiet", action="store_true", help="no progress bar")
     ts.set_defaults(func=run_tracespatial)
@@ -37,7 +40,7 @@ def run_tracespatial(args: argparse.Namespace) -> int:
     predictions = load_predictions(args.predictions)
     t0 = time.perf_counter()
     evaluate, summarize_fn = (evaluate_2d, summarize_2d) if args.mode == "2d" else (evaluate_3d, summarize)
-    results = evaluate(predictions, samples, model_kind_for(model), progress=not args.quiet)
+    results = evaluate(predictions, samples, model_kind_for(model), progress=not args.quiet, workers=args.workers)
     summary = summarize_groups(results, summarize_fn)
     meta = {"model": model, "mode": args.mode, "predictions": str(args.predictions), "data": str(args.data),
             "seconds": time.perf_counter() - t0}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing as mp
 from collections import defaultdict
 
 import numpy as np
@@ -21,44 +22,50 @@ def model_kind_for(model_name: str) -> str:
     return "robotracer"
 
 
-def evaluate_3d(predictions: list[dict], samples: dict, model_kind: str = "robotracer", progress: bool = True) -> list[SampleResult]:
-    """Score every prediction; problems are recorded in the sample's status, never raised."""
-    from tqdm import tqdm
-
-    results = []
-    for pred in tqdm(predictions, desc="TraceSpatial-Bench 3D", disable=not progress):
-        qid = pred["question_id"]
-        sample: BenchSample | None = samples.get(qid)
-        if sample is None:
-            results.append(SampleResult(qid, status="error", message=f"question {qid!r} is not in the benchmark"))
-            continue
-        record = {**sample.record, **{k: v for k, v in pred.items() if k in ("model_prediction", "question_id")}}
-        try:
-            depth, mask_pil, mask_gray = load_images(sample)
-            results.append(score_sample_3d(record, depth, mask_pil, mask_gray, model_kind))
-        except (OSError, ValueError, KeyError, IndexError) as exc:
-            results.append(SampleResult(qid, str(record.get("category", "")), record.get("step"), status="error", message=f"{type(exc).__name__}: {exc}"))
-    return results
-
-
-def evaluate_2d(predictions: list[dict], samples: dict, model_kind: str = "robotracer", progress: bool = True) -> list[SampleResult]:
-    """Score every prediction on the 2D task (official ``compute_accuracy_2d``); problems recorded per sample."""
-    from tqdm import tqdm
-
-    results = []
-    for pred in tqdm(predictions, desc="TraceSpatial-Bench 2D", disable=not progress):
-        qid = pred["question_id"]
-        sample: BenchSample | None = samples.get(qid)
-        if sample is None:
-            results.append(SampleResult(qid, status="error", message=f"question {qid!r} is not in the benchmark"))
-            continue
-        record = {**sample.record, **{k: v for k, v in pred.items() if k in ("model_prediction", "question_id")}}
-        try:
+def _score_one(task: tuple) -> SampleResult:
+    """One prediction scored in ``mode`` ("3d" | "2d"); file and data problems become an error result."""
+    mode, pred, sample, model_kind = task
+    qid = pred["question_id"]
+    if sample is None:
+        return SampleResult(qid, status="error", message=f"question {qid!r} is not in the benchmark")
+    record = {**sample.record, **{k: v for k, v in pred.items() if k in ("model_prediction", "question_id")}}
+    try:
+        if mode == "2d":
             width, height = load_image_size(sample.image_path)
-            results.append(score_sample_2d(record, width, height, load_mask(sample.mask_path), model_kind))
-        except (OSError, ValueError, KeyError, IndexError) as exc:
-            results.append(SampleResult(qid, str(record.get("category", "")), record.get("step"), status="error", message=f"{type(exc).__name__}: {exc}"))
-    return results
+            return score_sample_2d(record, width, height, load_mask(sample.mask_path), model_kind)
+        depth, mask_pil, mask_gray = load_images(sample)
+        return score_sample_3d(record, depth, mask_pil, mask_gray, model_kind)
+    except (OSError, ValueError, KeyError, IndexError) as exc:
+        return SampleResult(qid, str(record.get("category", "")), record.get("step"), status="error", message=f"{type(exc).__name__}: {exc}")
+
+
+def _evaluate(mode: str, predictions: list[dict], samples: dict, model_kind: str, progress: bool, workers: int) -> list[SampleResult]:
+    from tqdm import tqdm
+
+    tasks = [(mode, p, samples.get(p["question_id"]), model_kind) for p in predictions]
+    bar = dict(total=len(tasks), desc=f"TraceSpatial-Bench {mode.upper()}", disable=not progress)
+    if workers <= 1 or len(tasks) < 2 * workers or "fork" not in mp.get_all_start_methods():
+        return [_score_one(t) for t in tqdm(tasks, **bar)]
+    # forked workers inherit the imported modules (no start-up cost); every sample is scored by the
+    # same deterministic code wherever it runs, so the numbers do not depend on ``workers``
+    with mp.get_context("fork").Pool(workers) as pool:
+        return list(tqdm(pool.imap(_score_one, tasks, chunksize=max(1, min(16, len(tasks) // (4 * workers)))), **bar))
+
+
+def evaluate_3d(predictions: list[dict], samples: dict, model_kind: str = "robotracer", progress: bool = True,
+                workers: int = 1) -> list[SampleResult]:
+    """Score every prediction on the 3D task; problems are recorded in the sample's status, never raised.
+
+    Args:
+        workers: processes scoring samples in parallel (forked; 1 = in this process).
+    """
+    return _evaluate("3d", predictions, samples, model_kind, progress, workers)
+
+
+def evaluate_2d(predictions: list[dict], samples: dict, model_kind: str = "robotracer", progress: bool = True,
+                workers: int = 1) -> list[SampleResult]:
+    """Score every prediction on the 2D task (official ``compute_accuracy_2d``); problems recorded per sample."""
+    return _evaluate("2d", predictions, samples, model_kind, progress, workers)
 
 
 def _rate(flags) -> float | None:

@@ -114,6 +114,20 @@ def touched_units(depth_m: np.ndarray, fx: float, fy: float, cx: float, cy: floa
 
 def integrate_units(depth_m: np.ndarray, units: np.ndarray, fx, fy, cx, cy, voxel_length: float, sdf_trunc: float):
     """TSDF and weight of every voxel of ``units``: ``(U, R, R, R)`` float32 each, indexed [unit, x, y, z]."""
+    tsdf, valid = _integrate(depth_m, units, fx, fy, cx, cy, voxel_length, sdf_trunc)
+    return tsdf, valid.astype(np.float32)
+
+
+@functools.lru_cache(maxsize=8)
+def _padded_multiplier(width: int, height: int, fx: float, fy: float, cx: float, cy: float) -> np.ndarray:
+    m = np.ones((height + 1, width + 1), dtype=np.float32)
+    m[:height, :width] = _multiplier(width, height, fx, fy, cx, cy)
+    m.setflags(write=False)
+    return m
+
+
+def _integrate(depth_m: np.ndarray, units: np.ndarray, fx, fy, cx, cy, voxel_length: float, sdf_trunc: float):
+    """``(tsdf float32, weight != 0 bool)``, each ``(U, R, R, R)``: open3d's per-voxel integration, vectorised."""
     H, W = depth_m.shape
     R = UNIT_RESOLUTION
     unit_length = voxel_length * R
@@ -135,20 +149,22 @@ def integrate_units(depth_m: np.ndarray, units: np.ndarray, fx, fy, cx, cy, voxe
     eps = np.float32(0.0001)
     u_ok = (zs[:, None, :] > 0) & (u_f >= eps) & (u_f < np.float32(W) - eps)
     v_ok = (v_f >= eps) & (v_f < np.float32(H) - eps)
-    ui = np.where(u_ok, u_f, 0).astype(np.intp)
-    vi = np.where(v_ok, v_f, 0).astype(np.intp)
-    mult = _multiplier(W, H, float(fx), float(fy), float(cx), float(cy))
-    # gather (U, x, y, z) through one flat pixel index
-    flat = vi[:, None, :, :] * W + ui[:, :, None, :]
-    d = depth_m.ravel().take(flat)
-    m = mult.ravel().take(flat)
-    valid = u_ok[:, :, None, :] & v_ok[:, None, :, :] & (d > 0)
-    sdf = (d - zs[:, None, None, :]) * m
+    # pixels outside the image go to an extra zero-depth column / row: one gather, d > 0 rejects them
+    ui = np.where(u_ok, u_f, np.float32(W)).astype(np.intp)
+    vi = np.where(v_ok, v_f, np.float32(H)).astype(np.intp) * (W + 1)
+    padded = np.zeros((H + 1, W + 1), dtype=np.float32)
+    padded[:H, :W] = depth_m
+    mult = _padded_multiplier(W, H, float(fx), float(fy), float(cx), float(cy))
+    flat = vi[:, None, :, :] + ui[:, :, None, :]  # (U, x, y, z)
+    d = padded.ravel().take(flat)
+    sdf = (d - zs[:, None, None, :]) * mult.ravel().take(flat)
     trunc = np.float32(sdf_trunc)
-    valid &= sdf > -trunc
+    valid = (d > 0) & (sdf > -trunc)
     # open3d multiplies by the float32 inverse of sdf_trunc (not a division): bit-identical values
-    tsdf = np.where(valid, np.minimum(np.float32(1.0), sdf * (np.float32(1.0) / trunc)), np.float32(0.0))
-    return tsdf.astype(np.float32), valid.astype(np.float32)
+    np.multiply(sdf, np.float32(1.0) / trunc, out=sdf)
+    np.minimum(sdf, np.float32(1.0), out=sdf)
+    sdf[~valid] = 0
+    return sdf, valid
 
 
 def extract_surface_points(units: np.ndarray, tsdf: np.ndarray, weight: np.ndarray, voxel_length: float) -> np.ndarray:
@@ -224,7 +240,7 @@ def scene_surface_occupancy(
     units = touched_units(d, fx, fy, cx, cy, sdf_trunc, voxel_size * UNIT_RESOLUTION)
     if not len(units):
         raise ValueError("TSDF extracted no points: the depth image is empty")
-    tsdf, weight = integrate_units(d, units, fx, fy, cx, cy, voxel_size, sdf_trunc)
+    tsdf, weight = _integrate(d, units, fx, fy, cx, cy, voxel_size, sdf_trunc)
     pts = extract_surface_points(units, tsdf, weight, voxel_size)
     if not len(pts):
         raise ValueError("TSDF extracted no points. Please check depth image and intrinsics.")
