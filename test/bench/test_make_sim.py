@@ -55,3 +55,30 @@ def test_make_sim_is_scored_and_deterministic(tmp_path, capsys):
     assert summary["answers"] == 5
     # the GT pose-built trace and the tracer's measured trace agree on start and end
     assert summary["start_success_3d"] >= 0.8 and summary["end_success_3d"] >= 0.6
+
+
+@pytest.mark.slow
+def test_make_sim_three_step_prompts(tmp_path):
+    """max_steps=3 adds distance-from-a-midpoint prompts; their ground truth ends in the destination box."""
+    import sys
+    from pathlib import Path
+
+    from robotracer.bench.dataset import load_benchmark
+    from robotracer.bench.evaluate import evaluate_3d
+    from robotracer.bench.make_sim import SimBenchConfig, make_sim_benchmark
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from perturbed import perturbed_prediction
+
+    make_sim_benchmark(tmp_path, SimBenchConfig(samples=8, seed=4, cameras=1, max_steps=3), progress=False)
+    recs = json.loads((tmp_path / "trajectory_dataset.json").read_text())
+    three = [r for r in recs if r["step"] == 3]
+    assert three, [r["prompt"] for r in recs]
+    for r in three:
+        assert "centimeters" in r["prompt"] and "the point between" in r["prompt"]
+        assert r["category"] == "place_relative_between"
+    preds = [{"question_id": r["id"], "model_prediction": perturbed_prediction(r, "exact", None)} for r in three]
+    results = evaluate_3d(preds, load_benchmark(tmp_path), progress=False)
+    assert all(r.start_success and r.end_success and not r.collision for r in results)
+    with pytest.raises(ValueError, match="max_steps"):
+        SimBenchConfig(max_steps=4)

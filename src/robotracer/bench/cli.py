@@ -68,6 +68,8 @@ def _register_make_sim(sub) -> None:
     ms.add_argument("--samples", type=int, default=100, help="number of samples (default 100)")
     ms.add_argument("--seed", type=int, default=0, help="master seed; the same seed writes the same files (default 0)")
     ms.add_argument("--cameras", type=int, default=4, help="number of perturbed camera poses (default 4)")
+    ms.add_argument("--max-steps", type=int, choices=(2, 3), default=2,
+                    help="2: the original task mix (1-2 reasoning steps); 3: also distance-from-a-midpoint prompts (3 steps)")
     ms.add_argument("--predict", default=None, metavar="TRACER",
                     help="also run this tracer backend (e.g. geometric) on every frame and write predictions_TRACER.jsonl")
     ms.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -80,7 +82,7 @@ def run_make_sim(args: argparse.Namespace) -> int:
     if args.samples < 1 or args.cameras < 1:
         print(f"--samples and --cameras must be >= 1 (got {args.samples}, {args.cameras})")
         return 2
-    cfg = SimBenchConfig(samples=args.samples, seed=args.seed, cameras=args.cameras)
+    cfg = SimBenchConfig(samples=args.samples, seed=args.seed, cameras=args.cameras, max_steps=args.max_steps)
     stats = make_sim_benchmark(args.out, cfg, progress=not args.quiet, predict_tracer=args.predict)
     per = stats.seconds / max(stats.written, 1)
     print(f"wrote {stats.written} samples to {args.out} in {stats.seconds:.1f} s ({per:.2f} s/sample); "

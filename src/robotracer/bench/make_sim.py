@@ -17,7 +17,9 @@ Layouts where the destination overlaps another object, leaves the usable table o
 leaves the image are skipped and counted.
 
 ``step`` counts the instruction's constraints: one per reference object plus one for an
-explicit distance (so 1 or 2 here; the real benchmark's prompts go up to more reasoning steps).
+explicit distance (1 or 2 by default; with ``max_steps=3`` also "move the cup 15 centimeters
+behind the point between the bowl and the apple": the midpoint of two references moved by a
+distance, 3 steps).
 
 Files written (what :func:`robotracer.bench.dataset.load_benchmark` reads):
 ``DIR/trajectory_dataset.json`` and ``DIR/raw_data/{id}/image.png`` (RGB), ``gt_depth.png``
@@ -62,6 +64,8 @@ class SimBenchConfig:
         separation_m: minimal gap between the placed object and any other object.
         num_points: ground-truth trace length.
         max_attempts: layouts tried per sample before giving up.
+        max_steps: 2 (default: the original task mix, files unchanged) or 3 (adds the
+            distance-from-a-midpoint task, 3 reasoning steps).
     """
 
     samples: int = 100
@@ -74,6 +78,11 @@ class SimBenchConfig:
     separation_m: float = 0.01
     num_points: int = 8
     max_attempts: int = 20
+    max_steps: int = 2
+
+    def __post_init__(self):
+        if self.max_steps not in (2, 3):
+            raise ValueError(f"max_steps must be 2 or 3, got {self.max_steps}")
 
 
 @dataclass
@@ -102,10 +111,22 @@ class _Task:
         return len(self.references) + (self.distance_m is not None)
 
 
-def _sample_task(rng: np.random.Generator) -> _Task:
+_PHRASES = {"left_of": "to the left of", "right_of": "to the right of", "in_front_of": "in front of", "behind": "behind"}
+
+
+def _sample_task(rng: np.random.Generator, max_steps: int = 2) -> _Task:
     moved = MOVABLE[rng.integers(len(MOVABLE))]
     others = [n for n, _ in OBJECTS if n != moved]
-    kind = rng.choice(["left_of", "right_of", "in_front_of", "behind", "distance", "between", "on"], p=[0.17, 0.17, 0.13, 0.13, 0.2, 0.1, 0.1])
+    if max_steps >= 3:
+        kinds = ["left_of", "right_of", "in_front_of", "behind", "distance", "between", "on", "distance_between"]
+        kind = rng.choice(kinds, p=[0.13, 0.13, 0.1, 0.1, 0.17, 0.1, 0.1, 0.17])
+    else:
+        kind = rng.choice(["left_of", "right_of", "in_front_of", "behind", "distance", "between", "on"], p=[0.17, 0.17, 0.13, 0.13, 0.2, 0.1, 0.1])
+    if kind == "distance_between":
+        a, b = (str(o) for o in rng.choice(others, size=2, replace=False))
+        rel = str(rng.choice(["left_of", "right_of", "in_front_of", "behind"]))
+        cm = int(rng.choice([10, 15, 20]))
+        return _Task(f"move the {moved} {cm} centimeters {_PHRASES[rel]} the point between the {a} and the {b}", moved, (a, b), rel, cm / 100.0)
     if kind == "on":
         return _Task(f"put the {moved} on the plate", moved, ("plate",), "on", None)
     if kind == "between":
@@ -142,7 +163,11 @@ def ground_truth_trace(sim, task: _Task, cfg: SimBenchConfig) -> tuple[np.ndarra
     m = task.moved
     right, away = _camera_axes(sim.T_base_camera)
     rest_bottom = 0.0
-    if task.relation == "between":
+    if len(task.references) == 2 and task.relation != "between":  # a distance from the midpoint
+        a, b = task.references
+        direction = {"left_of": -right, "right_of": right, "in_front_of": -away, "behind": away}[task.relation]
+        dest = (xy[a] + xy[b]) / 2 + task.distance_m * direction
+    elif task.relation == "between":
         a, b = task.references
         dest = (xy[a] + xy[b]) / 2
     elif task.relation == "on":
@@ -228,7 +253,7 @@ def make_sim_benchmark(
             for attempt in range(cfg.max_attempts):
                 rng = np.random.default_rng([cfg.seed, 2, qid, attempt])
                 layout_seed = int(rng.integers(2**31))
-                task = _sample_task(rng)
+                task = _sample_task(rng, cfg.max_steps)
                 sim.reset(layout_seed)
                 gt = ground_truth_trace(sim, task, cfg)
                 if isinstance(gt, str):
@@ -278,6 +303,8 @@ def _write_sample(root: Path, qid: int, sim, task: _Task, gt, layout_seed: int):
     cv2.imwrite(str(d / "gt_depth.png"), depth_mm)
     cv2.imwrite(str(d / "mask.png"), np.where(mask, 255, 0).astype(np.uint8))
     category = {"on": "place_on", "between": "place_between"}.get(task.relation, "place_relative")
+    if len(task.references) == 2 and task.relation != "between":
+        category = "place_relative_between"
     return {
         "id": qid,
         "prompt": task.prompt,
