@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 KINDS = ("exact", "noise", "far_noise", "half", "one_point", "two_points", "reversed", "sunk", "straight",
-         "no_depth", "empty", "mixed", "garbage")
+         "no_depth", "empty", "mixed", "garbage", "stutter", "stutter_start")
 
 
 def _uvd(points: np.ndarray, K, width: int, height: int) -> np.ndarray:
@@ -48,6 +48,10 @@ def perturbed_prediction(record: dict, kind: str, rng: np.random.Generator, widt
         pts[1:] *= ((gt[1:, 2] + 0.08) / gt[1:, 2])[:, None]
     elif kind == "straight":  # dragged straight from start to end at table height
         pts = np.linspace(gt[0], gt[-1], 7)
+    elif kind == "stutter":  # a point repeated mid-trace, as real answers often have
+        pts = np.insert(gt, 3, gt[3], axis=0)
+    elif kind == "stutter_start":  # the first point repeated: NaN start after resampling
+        pts = np.insert(gt, 0, gt[0], axis=0)
     elif kind == "no_depth":
         return _text(_uvd(gt, K, width, height), depth=False)
     elif kind == "empty":

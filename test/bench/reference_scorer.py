@@ -12,8 +12,10 @@ the working versions define them: one ``UniformTSDFVolume`` (16³ voxels, its ow
 per volume unit touched by the stride-4 depth point cloud, and the zero-crossing extraction
 rule of ``ScalableTSDFVolume::ExtractPointCloud`` as a plain loop.
 
-The one deliberate deviation of the project is applied here too: an answer that mixes (x, y)
-and (x, y, d) tuples (the official script hangs on it) is skipped like an answer without depth.
+The deliberate deviations of the project are applied here too: an answer that mixes (x, y)
+and (x, y, d) tuples (the official script hangs on it) is skipped like an answer without depth,
+and a 3D pair whose resampled trace has NaN (a repeated first point; the official recursion
+never finishes) is left out of the 3D path averages.
 """
 
 from __future__ import annotations
@@ -110,7 +112,8 @@ def resample(traj, n: int = N_RESAMPLE) -> np.ndarray:
     if float(cum[-1]) <= 1e-12:
         return np.repeat(traj[:1], n, axis=0)
     t = np.linspace(0.0, float(cum[-1]), n, dtype=np.float32)
-    return np.stack([interp1d(cum, traj[:, k], kind="linear")(t) for k in range(traj.shape[1])], axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):  # a repeated first point gives 0/0 = NaN, as officially
+        return np.stack([interp1d(cum, traj[:, k], kind="linear")(t) for k in range(traj.shape[1])], axis=1)
 
 
 def box_corners(center, extent, rotation) -> np.ndarray:
@@ -381,6 +384,8 @@ def score_3d(bench_dir, predictions: list[dict], kind: str, occupancy_cache: dic
         s_ok.append(s), e_ok.append(e)
         success += s and e and not hit
     ok2 = [(p, g) for p, g in zip(p2, g2) if not (np.isnan(p).any() or np.isnan(g).any())]
+    # the project's deviation: NaN pairs (a repeated first point) would hang the official recursion
+    ok3 = [(p, g) for p, g in zip(p3, g3) if not (np.isnan(p).any() or np.isnan(g).any())]
     rate = lambda flags: float(np.mean(flags)) if flags else None  # noqa: E731
     return {
         "answers": len(answers),
@@ -393,7 +398,7 @@ def score_3d(bench_dir, predictions: list[dict], kind: str, occupancy_cache: dic
         "overall_success": success / max(len(answers), 1),
         "start_distance_mean_m": float(np.mean(start_d)) if start_d else None,
         "end_distance_mean_m": float(np.mean(end_d)) if end_d else None,
-        "path_3d": mean_metrics(p3, g3),
+        "path_3d": mean_metrics(*zip(*ok3)) if ok3 else mean_metrics([], []),
         "path_2d": mean_metrics([p for p, _ in ok2], [g for _, g in ok2]),
     }
 

@@ -76,6 +76,7 @@ def test_perturbations_reach_every_outcome(sim_bench):
     assert any(r.collision for r in results)
     assert {"ok", "no_depth", "empty", "mixed_dimensions"} <= {r.status for r in results}
     assert any(r.evaluated and r.n_points == 1 for r in results)  # one-point traces score without error
+    assert any("repeats its first point" in r.message for r in results)  # the NaN-start deviation
 
 
 @pytest.mark.slow

@@ -98,7 +98,8 @@ def summarize(results: list[SampleResult]) -> dict:
     """The official numbers: rates over evaluated samples, overall success over all answers, path metrics."""
     ev = [r for r in results if r.evaluated]
     n_all = max(len(results), 1)
-    m3 = batch_pairs([r.resampled_3d for r in ev])
+    ok3 = [r for r in ev if not (np.isnan(r.resampled_3d[0]).any() or np.isnan(r.resampled_3d[1]).any())]
+    m3 = batch_pairs([r.resampled_3d for r in ok3])
     ok2 = [r for r in ev if not (np.isnan(r.resampled_2d[0]).any() or np.isnan(r.resampled_2d[1]).any())]
     m2 = batch_pairs([r.resampled_2d for r in ok2])
     starts = [r.start_distance for r in ev if r.start_distance is not None]

@@ -16,7 +16,10 @@ Semantics (see the project's notes on the official ``summarize_acc.py``):
 - collision = at any *raw* predicted point, > 20 % of the object's points in the TSDF surface
   voxels of the scene (mask == 255 removed), indices truncated toward zero;
 - path metrics after resampling both traces to 100 points (3D, then projected for 2D, /[W, H]);
-  pairs with DFD > 100 dropped from the averages.
+  pairs with DFD > 100 dropped from the averages;
+- **deviation**: a trace that repeats its first point resamples to a NaN start, on which the
+  official recursive Fréchet never finishes; here such pairs are left out of the 3D path averages
+  (as the official script leaves NaN pairs out of the 2D ones) and the sample says so.
 """
 
 from __future__ import annotations
@@ -185,6 +188,9 @@ def score_sample_3d(answer: dict, depth_mm: np.ndarray, mask_pil: np.ndarray, ma
     p_i = resample_by_arc_length(pred_3d, RESAMPLE_POINTS)
     g_i = resample_by_arc_length(gt_3d, RESAMPLE_POINTS)
     res.resampled_3d = (p_i, g_i)
+    if np.isnan(p_i).any() or np.isnan(g_i).any():
+        res.message = ("the trace repeats its first point: its resampled start is NaN (the official scorer's recursive "
+                       "Fréchet hangs on it); left out of the path metrics")
     dims_wh = np.array([W, H], dtype=np.float32)
     res.resampled_2d = (project(p_i, fx, fy, cx, cy).astype(np.float32) / dims_wh, project(g_i, fx, fy, cx, cy).astype(np.float32) / dims_wh)
     raw_2d = project(pred_3d, fx, fy, cx, cy).astype(np.float32)
