@@ -47,8 +47,9 @@ def write_markdown(path: Path, summary: dict, results: list[SampleResult], meta:
         lines += ["", "Deviation from the official scorer: a JSON answer mixing (x, y) and (x, y, d) points is scored by its x, y",
                   "instead of stopping the run; unreadable samples count as misses.", ""]
     else:
-        lines += ["", "Deviation from the official scorer: answers mixing (x, y) and (x, y, d) points are skipped and listed",
-                  "(status `mixed_dimensions`) instead of hanging the run.", ""]
+        lines += ["", "Deviations from the official scorer: answers mixing (x, y) and (x, y, d) points are skipped and listed",
+                  "(status `mixed_dimensions`) instead of hanging the run; a trace repeating its first point (NaN start after",
+                  "resampling, on which the official Fréchet never finishes) is left out of the 3D path averages and listed.", ""]
     path.write_text("\n".join(lines))
 
 
