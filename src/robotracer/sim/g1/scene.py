@@ -59,6 +59,17 @@ DEFAULT_OBJECTS = (
     PlacedObject("block", "block", (0.30, -0.24)),
     PlacedObject("apple", "apple", (0.52, 0.10)),
 )
+# The same objects where the head camera sees all of the cup and the plate with room above them
+# (in the default layout the cup stands at the image's left edge and its top is out of view), so
+# a tracer that sees the scene only through the camera can plan "the cup left of / on the plate".
+HEAD_CAMERA_OBJECTS = (
+    PlacedObject("cup", "cup", (0.34, 0.17)),
+    PlacedObject("plate", "plate", (0.36, -0.08)),
+    PlacedObject("block", "block", (0.28, -0.20)),
+    PlacedObject("apple", "apple", (0.52, 0.10)),
+)
+LAYOUTS = {"default": DEFAULT_OBJECTS, "head_camera": HEAD_CAMERA_OBJECTS}
+"""Named object layouts (``G1SceneConfig(objects=LAYOUTS[name])``)."""
 
 
 @dataclass(frozen=True)
