@@ -99,8 +99,9 @@ def touched_units(depth_m: np.ndarray, fx: float, fy: float, cx: float, cy: floa
     rel = lo - base
     dims = tuple(rel.max(axis=0) + 2)
     pattern = (span[:, 0] << 2) | (span[:, 1] << 1) | span[:, 2]
-    marks = np.zeros((8,) + dims, dtype=bool)
-    marks[pattern, rel[:, 0], rel[:, 1], rel[:, 2]] = True
+    marks = np.zeros(8 * dims[0] * dims[1] * dims[2], dtype=bool)
+    marks[((pattern * dims[0] + rel[:, 0]) * dims[1] + rel[:, 1]) * dims[2] + rel[:, 2]] = True
+    marks = marks.reshape((8,) + dims)
     grid = np.zeros(dims, dtype=bool)
     for code in range(8):
         m = marks[code]
