@@ -13,7 +13,7 @@ from robotracer.robots.g1 import joints as J
 from robotracer.robots.g1 import sdk
 from robotracer.robots.g1.driver import G1Driver, G1DriverConfig
 
-DOMAIN = 87
+DOMAIN = 87  # unitree_sdk2py channels are initialised once per process: every G1 test module uses one domain
 
 
 @pytest.mark.slow

@@ -22,7 +22,7 @@ from robotracer.sim.g1.bridge import BridgeConfig, serve
 from robotracer.sim.g1.scene import G1SceneConfig
 from robotracer.trace.types import Trace3D
 
-DOMAIN = 89
+DOMAIN = 87  # unitree_sdk2py channels are initialised once per process: every G1 test module uses one domain
 PELVIS_MIN_HEIGHT = 0.72  # metres
 PELVIS_MAX_TILT_DEG = 5.0
 
