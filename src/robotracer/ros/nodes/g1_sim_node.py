@@ -7,7 +7,8 @@ reaches the robot that way only. The ROS side publishes the same topics as the U
 ``/clock`` (simulated time, continuous across resets), ``/joint_states`` (29 body joints then
 the Dex3 hand joints), the head camera (rgb8 + 32FC1 metres with identical stamps, CameraInfo),
 the ground-truth segmentation (16UC1 + ``LabelMap`` named ``sim_ground_truth``), the objects'
-ground-truth poses in the ``pelvis`` frame (``/sim/object_poses``), and ``/sim/reset``.
+ground-truth poses (``/sim/object_poses``, in the ``pelvis`` frame of the standing pose at the
+last reset, so the robot swaying does not shift them), and ``/sim/reset``.
 
 Physics, the SDK bridge and rendering run in the main thread (the EGL context belongs to it),
 everything on the simulation clock; ROS callbacks spin in a background executor thread.
@@ -22,13 +23,15 @@ import numpy as np
 from robotracer.ros.node_runtime import configure_environment, declare_parameters
 
 DEFAULTS = {
-    "seed": -1,  # the G1 scene has one layout: -1 only
+    "seed": -1,  # the G1 scene has fixed layouts: -1 only
+    "layout": "head_camera",  # robotracer.sim.g1.scene.LAYOUTS: head_camera (all in view) | default
     "sdk_domain_id": 1,  # unitree_sdk2py (cyclonedds) domain, separate from ROS_DOMAIN_ID
     "sdk_interface": "lo",
     "lowstate_rate_hz": 100.0,  # rt/lowstate (the real robot: 500 Hz; 100 Hz keeps the loop real-time here)
     "camera_rate_hz": 10.0,
     "joint_state_rate_hz": 50.0,
     "clock_rate_hz": 100.0,
+    "settle_s": 1.0,  # simulated seconds the robot stands still after start and reset before it is served
     "real_time": True,  # pace physics to the wall clock (false: as fast as the CPU allows)
     "variant": "g1_with_hands",  # g1_with_hands | g1
     "pelvis_mode": "free",  # free (balancing) | fixed
@@ -58,11 +61,15 @@ def joint_values(sim) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(q), np.concatenate(dq)
 
 
-def object_poses_in_base(sim) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Each table object's bottom centre ``(3,)`` and quaternion ``(4,)`` (w, x, y, z) in the pelvis frame."""
+def object_poses_in_base(sim, T_world_pelvis: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Each table object's bottom centre ``(3,)`` and quaternion ``(4,)`` (w, x, y, z) in the pelvis frame.
+
+    ``T_world_pelvis`` ``(4, 4)``: the pelvis pose the poses are expressed in — the standing pose at
+    the last reset, so that the ground truth of a placement is not shifted by the robot swaying.
+    """
     from robotracer.geometry.transforms import RigidTransform
 
-    T_pelvis_world = np.linalg.inv(sim.body_pose("pelvis"))
+    T_pelvis_world = np.linalg.inv(T_world_pelvis)
     out = {}
     for name in sim.scene.object_names:
         p, q = sim.object_pose(name)
@@ -98,13 +105,16 @@ def main() -> int:
         node.set_parameters([rclpy.parameter.Parameter("use_sim_time", value=False)])
     try:
         if int(p["seed"]) >= 0:
-            raise ValueError(f"the G1 scene has one object layout; use seed -1 (got {p['seed']})")
+            raise ValueError(f"the G1 scene has fixed object layouts (parameter layout); use seed -1 (got {p['seed']})")
         from robotracer.sim.g1.bridge import BridgeConfig, G1SdkBridge
         from robotracer.sim.g1.camera import HeadCamera
-        from robotracer.sim.g1.scene import G1SceneConfig
+        from robotracer.sim.g1.scene import LAYOUTS, G1SceneConfig
         from robotracer.sim.g1.sim import G1Sim
 
-        sim = G1Sim(G1SceneConfig(variant=str(p["variant"]), pelvis_mode=str(p["pelvis_mode"])))
+        if p["layout"] not in LAYOUTS:
+            raise ValueError(f"unknown layout {p['layout']!r}; choose one of: {', '.join(LAYOUTS)}")
+        scene = G1SceneConfig(variant=str(p["variant"]), pelvis_mode=str(p["pelvis_mode"]), objects=LAYOUTS[p["layout"]])
+        sim = G1Sim(scene)
         bridge_config = BridgeConfig(
             domain_id=int(p["sdk_domain_id"]), interface=str(p["sdk_interface"]),
             state_hz=float(p["lowstate_rate_hz"]), camera_hz=0.0, realtime=bool(p["real_time"]),
@@ -154,18 +164,31 @@ def main() -> int:
         header = Header(stamp=conv.seconds_to_time(sim.time), frame_id=cam_frame)
         pub_labels.publish(conv.dict_to_label_map(camera.labels, "sim_ground_truth", header))
 
+    standing = {}  # the pelvis frame of the ground truth, set when the robot has settled after a reset
+
+    def settle() -> None:
+        """Let the robot settle on its feet (standing controller only), then take its pelvis frame."""
+        sim.step(max(0, int(round(float(p["settle_s"]) / sim.timestep))))
+        standing["T_world_pelvis"] = sim.body_pose("pelvis")
+
+    settle()
+
     def publish_objects(stamp) -> None:
-        pub_objects.publish(conv.poses_to_markers(object_poses_in_base(sim), Header(stamp=stamp, frame_id=base_frame)))
+        poses = object_poses_in_base(sim, standing["T_world_pelvis"])
+        pub_objects.publish(conv.poses_to_markers(poses, Header(stamp=stamp, frame_id=base_frame)))
 
     def on_step(_sim) -> None:
         # between two physics steps, in the physics thread: the simulation clock never runs backwards
         if reset["requested"].is_set():
             reset["requested"].clear()
             if reset["seed"] >= 0:
-                reset["ok"], reset["message"] = False, f"the G1 scene has one object layout; use seed -1 (got {reset['seed']})"
+                reset["ok"], reset["message"] = False, f"the G1 scene has fixed object layouts; use seed -1 (got {reset['seed']})"
             else:
+                drift = np.linalg.norm(sim.body_pose("pelvis")[:3, 3] - standing["T_world_pelvis"][:3, 3])
+                log.info(f"reset; the pelvis had moved {100 * drift:.1f} cm from its standing pose")
                 sim.reset()
-                reset["ok"], reset["message"] = True, "reset to the default layout"
+                settle()
+                reset["ok"], reset["message"] = True, f"reset to the {p['layout']} layout"
                 publish_labels()
                 publish_objects(conv.seconds_to_time(sim.time))
             reset["done"].set()
