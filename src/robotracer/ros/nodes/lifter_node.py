@@ -9,6 +9,8 @@ Publishes the lifted trace on ``/trace/path`` (nav_msgs/Path) and ``/trace/marke
 
 from __future__ import annotations
 
+import threading
+
 from robotracer.ros.node_runtime import declare_parameters, run_node
 
 DEFAULTS = {
@@ -96,9 +98,13 @@ def _build():
                 lifted=lifted,
             )
             response.trace.image_width, response.trace.image_height = intr.width, intr.height
-            self.path_pub.publish(conv.trace3d_to_path(lifted, response.trace.header))
-            self.marker_pub.publish(conv.trace3d_to_markers(lifted, response.trace.header))
+            # visualisation goes out after the answer, off the goal's critical path
+            threading.Thread(target=self._publish_visuals, args=(lifted, response.trace.header), daemon=True).start()
             return response
+
+        def _publish_visuals(self, lifted, header) -> None:
+            self.path_pub.publish(conv.trace3d_to_path(lifted, header))
+            self.marker_pub.publish(conv.trace3d_to_markers(lifted, header))
 
     return LifterNode()
 
