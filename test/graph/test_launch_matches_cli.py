@@ -75,7 +75,7 @@ def _run_launch_file(robot: str, monkeypatch):
     return rec, env
 
 
-@pytest.mark.parametrize("robot", ["ur5"])
+@pytest.mark.parametrize("robot", ["ur5", "g1"])
 def test_launch_file_and_cli_build_the_same_nodes(robot, monkeypatch):
     rec, env = _run_launch_file(robot, monkeypatch)
     graph = load_graph(robot)

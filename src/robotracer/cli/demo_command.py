@@ -175,7 +175,9 @@ def _run(args) -> int:
     placement = None
     try:
         spatial = parse_instruction(args.instruction)
-        placement = check_placement(spatial, before, after, T_base_camera)
+        placement = check_placement(
+            spatial, before, after, T_base_camera, table_z=float(shared.get("workspace", {}).get("table_height", 0.0))
+        )
     except (InstructionError, KeyError) as exc:
         placement_error = str(exc)
     else:
