@@ -18,6 +18,7 @@ from scipy.spatial.transform import Rotation
 from robotracer.geometry.camera import Intrinsics
 from robotracer.geometry.transforms import RigidTransform
 from robotracer.sim import ur5e_model
+from robotracer.sim.camera import BACKGROUND_ID, ROBOT_ID, TABLE_ID, CameraFrame, render_frame  # noqa: F401 (re-exported)
 from robotracer.sim.objects import TABLE_NAME, TableSpec, add_object, add_table, object_kind
 
 ROBOT_PREFIX = "ur5e/"
@@ -38,7 +39,6 @@ DEFAULT_LAYOUT = {
     "block": (0.36, -0.32, 0.3),
     "can": (0.36, 0.40, 0.0),
 }
-BACKGROUND_ID, TABLE_ID, ROBOT_ID = 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -89,25 +89,6 @@ class TabletopConfig:
     @property
     def T_base_camera(self) -> RigidTransform:
         return RigidTransform.from_xyz_rpy(self.camera_xyz, self.camera_rpy)
-
-
-@dataclass(frozen=True)
-class CameraFrame:
-    """One rendered frame.
-
-    Attributes:
-        rgb: ``(H, W, 3)`` uint8.
-        depth: ``(H, W)`` float32 metres along the optical axis (z-depth).
-        segmentation: ``(H, W)`` uint16 ids, 0 = background; None when not rendered.
-        labels: id -> name (``table``, ``robot`` and each object name).
-        stamp: simulation time, seconds.
-    """
-
-    rgb: np.ndarray
-    depth: np.ndarray
-    segmentation: np.ndarray | None
-    labels: dict[int, str]
-    stamp: float
 
 
 class TabletopSim:
@@ -333,25 +314,9 @@ class TabletopSim:
                     f"cannot create a MuJoCo renderer ({e}). Headless machines need MUJOCO_GL=egl (or osmesa) "
                     "set before mujoco is first imported: import robotracer.sim first or export the variable."
                 ) from e
-        r = self._renderer
-        r.update_scene(self.data, camera=self._camera_id)
-        r.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = False
-        r.scene.flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = False
-        rgb = r.render().copy()
-        r.enable_depth_rendering()
-        depth = r.render().astype(np.float32)  # the Renderer linearises the z-buffer to metres
-        r.disable_depth_rendering()
-        depth[~np.isfinite(depth) | (depth >= self.model.stat.extent * self.model.vis.map.zfar * 0.999)] = 0.0
-        if not segmentation:
-            return CameraFrame(rgb, depth, None, dict(self._labels), self.time)
-        r.enable_segmentation_rendering()
-        seg_raw = r.render()
-        r.disable_segmentation_rendering()
-        geom_ids = seg_raw[..., 0]
-        is_geom = (seg_raw[..., 1] == int(mujoco.mjtObj.mjOBJ_GEOM)) & (geom_ids >= 0)
-        seg = np.zeros(geom_ids.shape, dtype=np.uint16)
-        seg[is_geom] = self._geom_label[geom_ids[is_geom]]
-        return CameraFrame(rgb, depth, seg, dict(self._labels), self.time)
+        return render_frame(
+            self._renderer, self.data, self._camera_id, self._geom_label, self._labels, self.time, segmentation
+        )
 
     def close(self) -> None:
         """Release the renderer's GL context."""

@@ -18,7 +18,7 @@ from robotracer.geometry.camera import Intrinsics  # noqa: E402
 from robotracer.geometry.transforms import RigidTransform  # noqa: E402
 from robotracer.sim.g1.scene import HEAD_CAMERA_FOVY, HEAD_CAMERA_NAME, HEAD_CAMERA_SIZE, G1Scene  # noqa: E402
 from robotracer.sim.objects import TABLE_NAME  # noqa: E402
-from robotracer.sim.tabletop import BACKGROUND_ID, ROBOT_ID, TABLE_ID, CameraFrame  # noqa: E402
+from robotracer.sim.camera import BACKGROUND_ID, ROBOT_ID, TABLE_ID, CameraFrame, render_frame  # noqa: E402
 
 CAMERA_FRAME = "head_camera_optical_frame"
 _OPTICAL_FROM_MUJOCO = np.diag([1.0, -1.0, -1.0])  # MuJoCo cameras look down -z with y up
@@ -69,24 +69,7 @@ class HeadCamera:
 
     def render(self, data: mujoco.MjData) -> CameraFrame:
         """RGB ``(H, W, 3)`` uint8, depth ``(H, W)`` float32 metres (0 = no return), segmentation ``(H, W)`` uint16."""
-        r = self._renderer
-        r.update_scene(data, camera=self._camera_id)
-        r.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = False
-        r.scene.flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = False
-        rgb = r.render().copy()
-        r.enable_depth_rendering()
-        depth = r.render().astype(np.float32)
-        r.disable_depth_rendering()
-        r.enable_segmentation_rendering()
-        seg_raw = r.render()
-        r.disable_segmentation_rendering()
-        geom_ids = seg_raw[..., 0]
-        is_geom = (seg_raw[..., 1] == int(mujoco.mjtObj.mjOBJ_GEOM)) & (geom_ids >= 0)
-        seg = np.zeros(geom_ids.shape, dtype=np.uint16)
-        seg[is_geom] = self._geom_label[geom_ids[is_geom]]
-        m = self.scene.model
-        depth[~np.isfinite(depth) | (depth >= m.stat.extent * m.vis.map.zfar * 0.999)] = 0.0
-        return CameraFrame(rgb, depth, seg, dict(self._labels), float(data.time))
+        return render_frame(self._renderer, data, self._camera_id, self._geom_label, self._labels, float(data.time))
 
     def close(self) -> None:
         if self._renderer is not None:
