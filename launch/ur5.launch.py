@@ -4,38 +4,8 @@ Nodes and parameters come from config/ur5.yaml (the same file ``robotracer launc
 Arguments: ``seed:=N`` (random object layout), ``backend:=NAME`` (tracer backend).
 """
 
-from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument, OpaqueFunction, SetEnvironmentVariable
-from launch.substitutions import LaunchConfiguration
-from launch_ros.actions import Node
-
-from robotracer.graph import load_graph
-
-ROBOT = "ur5"
-
-
-def _nodes(context, *_args, **_kwargs):
-    overrides = {
-        "sim": {"seed": int(LaunchConfiguration("seed").perform(context))},
-        "tracer": {"backend": LaunchConfiguration("backend").perform(context)},
-    }
-    graph = load_graph(ROBOT, overrides)
-    return [
-        Node(package="robotracer", executable=n.executable, name=n.name, parameters=[n.parameters], output="screen")
-        for n in graph.nodes
-    ]
+from robotracer.launching import graph_launch_description
 
 
 def generate_launch_description():
-    defaults = load_graph(ROBOT)
-    seed = str(defaults.node("sim").parameters.get("seed", -1))
-    backend = str(defaults.node("tracer").parameters.get("backend", "geometric"))
-    return LaunchDescription(
-        [
-            SetEnvironmentVariable("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST"),
-            SetEnvironmentVariable("MUJOCO_GL", "egl"),
-            DeclareLaunchArgument("seed", default_value=seed, description="object layout: -1 default, N random"),
-            DeclareLaunchArgument("backend", default_value=backend, description="tracer backend"),
-            OpaqueFunction(function=_nodes),
-        ]
-    )
+    return graph_launch_description("ur5", seed_help="object layout: -1 default, N random")
