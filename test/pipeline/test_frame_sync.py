@@ -41,3 +41,20 @@ def test_age_by_clock_and_by_wall_time():
     # the publisher's clock stopped (sim died) but the wall clock runs on
     dead = frame_age(f, 10.0, now_wall=f.received_wall + 6.0)
     assert "stopped publishing" in dead.stale_reason(1.0, 5.0)
+
+
+def test_prefer_takes_the_newest_frame_that_carries_the_optional_stream():
+    sync = FrameSynchronizer(["rgb", "depth"], optional=["seg"])
+    for stamp in (1.0, 2.0):
+        sync.add("rgb", stamp, f"rgb{stamp}")
+        sync.add("depth", stamp, f"depth{stamp}")
+    sync.add("seg", 1.0, "seg1")  # segmentation of 2.0 still in flight
+    assert sync.latest().stamp == 2.0 and sync.latest().get("seg") is None
+    f = sync.latest(prefer=("seg",))
+    assert f.stamp == 1.0 and f["seg"] == "seg1" and f["rgb"] == "rgb1.0"
+    sync.add("seg", 2.0, "seg2")
+    assert sync.latest(prefer=("seg",))["seg"] == "seg2"
+    # no frame carries the preferred stream: the newest complete one
+    bare = FrameSynchronizer(["rgb"], optional=["seg"])
+    bare.add("rgb", 3.0, "x")
+    assert bare.latest(prefer=("seg",)).stamp == 3.0

@@ -36,6 +36,7 @@ class FrameSynchronizer:
         self.keep = keep
         self._pending: OrderedDict[float, dict] = OrderedDict()
         self._latest: SyncedFrame | None = None
+        self._complete_wall: dict[float, float] = {}  # stamp -> when its required streams were all in
         self._lock = threading.Lock()
 
     def add(self, stream: str, stamp: float, msg) -> None:
@@ -45,15 +46,28 @@ class FrameSynchronizer:
             parts = self._pending.setdefault(stamp, {})
             parts[stream] = msg
             while len(self._pending) > self.keep:
-                self._pending.popitem(last=False)
-            if all(s in parts for s in self.required) and (self._latest is None or stamp >= self._latest.stamp):
-                self._latest = SyncedFrame(stamp, time.monotonic(), dict(parts))
+                old, _ = self._pending.popitem(last=False)
+                self._complete_wall.pop(old, None)
+            if all(s in parts for s in self.required):
+                now = self._complete_wall.setdefault(stamp, time.monotonic())
+                if self._latest is None or stamp >= self._latest.stamp:
+                    self._latest = SyncedFrame(stamp, now, dict(parts))
 
-    def latest(self) -> SyncedFrame | None:
-        """The newest complete frame, with any optional stream that has arrived for its stamp since."""
+    def latest(self, prefer: tuple[str, ...] = ()) -> SyncedFrame | None:
+        """The newest complete frame, with any optional stream that has arrived for its stamp since.
+
+        ``prefer``: optional streams to have too — the newest recent complete frame that carries
+        them wins over a newer one whose optional messages are still in flight (streams arrive
+        on separate subscriptions, in any order); without such a frame, the newest complete one.
+        """
         with self._lock:
             if self._latest is None:
                 return None
+            if prefer:
+                for stamp in sorted(self._pending, reverse=True):
+                    parts = self._pending[stamp]
+                    if stamp <= self._latest.stamp and all(s in parts for s in (*self.required, *prefer)):
+                        return SyncedFrame(stamp, self._complete_wall.get(stamp, self._latest.received_wall), dict(parts))
             parts = dict(self._pending.get(self._latest.stamp, self._latest.parts))
             return SyncedFrame(self._latest.stamp, self._latest.received_wall, parts)
 

@@ -165,7 +165,7 @@ def _build():
             # 1 capture ---------------------------------------------------------------
             watch.start("capture")
             self._feedback(goal_handle, "capture")
-            frame = self.frames.latest()
+            frame = self.frames.latest(prefer=("segmentation",))
             if frame is None:
                 raise GoalFailed(
                     "capture", f"no camera frame received on {topics.COLOR_IMAGE} + {topics.DEPTH_IMAGE} (is the camera running?)"
