@@ -58,3 +58,30 @@ def test_prefer_takes_the_newest_frame_that_carries_the_optional_stream():
     bare = FrameSynchronizer(["rgb"], optional=["seg"])
     bare.add("rgb", 3.0, "x")
     assert bare.latest(prefer=("seg",)).stamp == 3.0
+
+
+def test_wait_for_a_stamp_returns_once_its_streams_arrive():
+    import threading
+
+    sync = FrameSynchronizer(["rgb", "depth"], optional=["seg"])
+    sync.add("rgb", 1.0, "rgb1")
+    assert sync.wait_for(1.0, timeout=0.05) is None  # depth never came
+    later = threading.Timer(0.05, lambda: (sync.add("depth", 1.0, "depth1"), sync.add("seg", 1.0, "seg1")))
+    later.start()
+    f = sync.wait_for(1.0, timeout=5.0, prefer=("seg",))
+    later.join()
+    assert f.stamp == 1.0 and f["depth"] == "depth1" and f["seg"] == "seg1"
+    # the preferred stream is waited for only until the timeout; the frame comes without it
+    sync.add("rgb", 2.0, "rgb2")
+    sync.add("depth", 2.0, "depth2")
+    f2 = sync.wait_for(2.0, timeout=0.05, prefer=("seg",))
+    assert f2["rgb"] == "rgb2" and f2.get("seg") is None
+    assert sync.wait_for(7.0, timeout=0.01) is None  # a stamp that never existed
+
+
+def test_wait_for_forgets_stamps_older_than_the_kept_ones():
+    sync = FrameSynchronizer(["rgb"], keep=2)
+    for stamp in (1.0, 2.0, 3.0):
+        sync.add("rgb", stamp, stamp)
+    assert sync.wait_for(1.0, timeout=0.0) is None
+    assert sync.wait_for(3.0, timeout=0.0)["rgb"] == 3.0

@@ -38,6 +38,7 @@ class FrameSynchronizer:
         self._latest: SyncedFrame | None = None
         self._complete_wall: dict[float, float] = {}  # stamp -> when its required streams were all in
         self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)
 
     def add(self, stream: str, stamp: float, msg) -> None:
         if stream not in self.required and stream not in self.optional:
@@ -52,6 +53,7 @@ class FrameSynchronizer:
                 now = self._complete_wall.setdefault(stamp, time.monotonic())
                 if self._latest is None or stamp >= self._latest.stamp:
                     self._latest = SyncedFrame(stamp, now, dict(parts))
+            self._arrived.notify_all()
 
     def latest(self, prefer: tuple[str, ...] = ()) -> SyncedFrame | None:
         """The newest complete frame, with any optional stream that has arrived for its stamp since.
@@ -70,6 +72,29 @@ class FrameSynchronizer:
                         return SyncedFrame(stamp, self._complete_wall.get(stamp, self._latest.received_wall), dict(parts))
             parts = dict(self._pending.get(self._latest.stamp, self._latest.parts))
             return SyncedFrame(self._latest.stamp, self._latest.received_wall, parts)
+
+
+    def wait_for(self, stamp: float, timeout: float, prefer: tuple[str, ...] = ()) -> SyncedFrame | None:
+        """The complete frame captured at ``stamp``, waiting up to ``timeout`` seconds for it to arrive.
+
+        ``prefer``: optional streams to wait for too (within the same ``timeout``); the frame is
+        returned without them when they do not come. None when the frame is not complete in time
+        (dropped on the way, or older than the ``keep`` newest stamps).
+        """
+        deadline = time.monotonic() + timeout
+        with self._arrived:
+            while True:
+                parts = self._pending.get(stamp)
+                complete = parts is not None and all(s in parts for s in self.required)
+                if complete and all(s in parts for s in prefer):
+                    break
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    if not complete:
+                        return None
+                    break
+                self._arrived.wait(remaining)
+            return SyncedFrame(stamp, self._complete_wall.get(stamp, time.monotonic()), dict(parts))
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,9 @@ Uses the observed depth at the start and end points and the model's depth in bet
 (as the paper's robots do). The camera extrinsics come from the graph config
 (``camera_xyz``, ``camera_rpy``: the optical frame in ``base_frame``); on a full ROS
 install with ``tf2_ros``, TF is used instead when it knows the transform.
+A request either carries the depth image and CameraInfo, or leaves them empty and the lifter
+takes both from the camera-topic frame captured at the trace's stamp (it follows the camera
+topics itself; ``frame_wait_s`` bounds the wait for that frame).
 Publishes the lifted trace on ``/trace/path`` (nav_msgs/Path) and ``/trace/markers``.
 """
 
@@ -21,6 +24,7 @@ DEFAULTS = {
     "endpoint_window": 5,
     "endpoint_tolerance_m": 0.02,  # observed depth replaces the trace's at start/end only within this; < 0 = always
     "use_tf": True,
+    "frame_wait_s": 0.5,
 }
 
 
@@ -31,6 +35,7 @@ def _build():
 
     from robotracer.ros import conversions as conv
     from robotracer.ros import topics
+    from robotracer.ros.camera_frames import CameraSubscriptions
     from robotracer.srv import LiftTrace
     from robotracer.trace.lifting import LiftError, lift_trace
 
@@ -49,6 +54,7 @@ def _build():
                     self.get_logger().info("using TF for the camera extrinsics when available")
                 except ImportError:
                     self.get_logger().info("tf2_ros not installed: camera extrinsics from parameters")
+            self.camera = CameraSubscriptions(self, required=("depth", "info"), optional=())
             self.path_pub = self.create_publisher(Path, topics.TRACE_PATH, 1)
             self.marker_pub = self.create_publisher(MarkerArray, topics.TRACE_MARKERS, 1)
             self.create_service(LiftTrace, topics.LIFTER_LIFT, self.on_lift)
@@ -74,11 +80,20 @@ def _build():
 
         def on_lift(self, request, response):
             target = request.target_frame or self.p["base_frame"]
+            depth_msg, info = request.depth, request.camera_info
+            if info.width == 0:  # the frame the trace was made on, from this node's camera subscriptions
+                stamp = conv.time_to_seconds(request.trace.header.stamp)
+                frame = self.camera.wait_for(stamp, float(self.p["frame_wait_s"]))
+                if frame is None:
+                    response.success, response.frame_missing = False, True
+                    response.reason = f"camera frame {stamp:.3f} s never reached the lifter (dropped or too old)"
+                    return response
+                depth_msg, info = frame["depth"], frame["info"]
             try:
                 trace = conv.msg_to_trace(request.trace)
-                intr = conv.camera_info_to_intrinsics(request.camera_info)
-                depth = conv.image_to_numpy(request.depth) if request.depth.data else None
-                source = request.camera_info.header.frame_id or self.p["camera_frame"]
+                intr = conv.camera_info_to_intrinsics(info)
+                depth = conv.image_to_numpy(depth_msg) if depth_msg.data else None
+                source = info.header.frame_id or self.p["camera_frame"]
                 tol = float(self.p["endpoint_tolerance_m"])
                 lifted = lift_trace(
                     trace, intr, self.transform(target, source), target, depth,

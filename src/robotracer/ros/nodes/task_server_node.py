@@ -45,14 +45,13 @@ def _build():
     from rclpy.action import ActionClient, ActionServer, CancelResponse, GoalResponse
     from rclpy.callback_groups import ReentrantCallbackGroup
     from rclpy.node import Node
-    from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
-    from sensor_msgs.msg import CameraInfo, Image
 
     from robotracer.action import ExecuteTrace, Trace
-    from robotracer.msg import LabelMap, SpatialTrace
-    from robotracer.pipeline.frame_sync import FrameSynchronizer, frame_age
+    from robotracer.msg import SpatialTrace
+    from robotracer.pipeline.frame_sync import frame_age
     from robotracer.ros import conversions as conv
     from robotracer.ros import topics
+    from robotracer.ros.camera_frames import CameraSubscriptions
     from robotracer.srv import InferTrace, LiftTrace, PlanTrace
 
     class TaskServerNode(Node):
@@ -61,20 +60,8 @@ def _build():
             self.p = declare_parameters(self, DEFAULTS)
             self.T_base_camera = conv.transform_from_params(self.p["camera_xyz"], self.p["camera_rpy"])
             group = ReentrantCallbackGroup()
-            self.frames = FrameSynchronizer(["rgb", "depth", "info"], optional=["segmentation"])
-            self.labels: LabelMap | None = None
-            for stream, topic, typ in (
-                ("rgb", topics.COLOR_IMAGE, Image),
-                ("depth", topics.DEPTH_IMAGE, Image),
-                ("info", topics.CAMERA_INFO, CameraInfo),
-                ("segmentation", topics.SEGMENTATION_IMAGE, Image),
-            ):
-                self.create_subscription(
-                    typ, topic, lambda m, s=stream: self.frames.add(s, conv.time_to_seconds(m.header.stamp), m),
-                    qos_profile_sensor_data, callback_group=group,
-                )
-            latched = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
-            self.create_subscription(LabelMap, topics.SEGMENTATION_LABELS, self._on_labels, latched, callback_group=group)
+            # the camera as this node sees it; the tracer and lifter follow the same topics and get frames by stamp
+            self.camera = CameraSubscriptions(self, labels=True)
             self.infer_client = self.create_client(InferTrace, topics.TRACER_INFER, callback_group=group)
             self.lift_client = self.create_client(LiftTrace, topics.LIFTER_LIFT, callback_group=group)
             self.plan_client = self.create_client(PlanTrace, topics.PLAN_TRACE, callback_group=group)
@@ -87,9 +74,6 @@ def _build():
                 cancel_callback=lambda _g: CancelResponse.ACCEPT, callback_group=group,
             )
             self.get_logger().info(f"/trace ready for robot '{self.p['robot']}'")
-
-        def _on_labels(self, msg: LabelMap) -> None:
-            self.labels = msg
 
         def now(self) -> float:
             return self.get_clock().now().nanoseconds * 1e-9
@@ -165,7 +149,7 @@ def _build():
             # 1 capture ---------------------------------------------------------------
             watch.start("capture")
             self._feedback(goal_handle, "capture")
-            frame = self.frames.latest(prefer=("segmentation",))
+            frame = self.camera.latest(prefer=("segmentation",))
             if frame is None:
                 raise GoalFailed(
                     "capture", f"no camera frame received on {topics.COLOR_IMAGE} + {topics.DEPTH_IMAGE} (is the camera running?)"
@@ -179,10 +163,7 @@ def _build():
             self._check_cancel(goal_handle, "infer")
             watch.start("infer")
             self._feedback(goal_handle, "infer")
-            req = InferTrace.Request(instruction=instruction, rgb=frame["rgb"], depth=frame["depth"], camera_info=frame["info"])
-            if frame.get("segmentation") is not None and self.labels is not None:
-                req.segmentation, req.labels = frame["segmentation"], self.labels
-            inferred = self._call(self.infer_client, req, float(self.p["infer_timeout_s"]), "infer", "tracer")
+            inferred = self._infer(instruction, frame)
             result.raw_answer = inferred.raw_answer
             if not inferred.success:
                 raise GoalFailed("infer", inferred.reason)
@@ -218,12 +199,26 @@ def _build():
             self._feedback(goal_handle, "execute", lifted, waypoint=0)
             self._execute(goal_handle, lifted)
 
+        def _infer(self, instruction: str, frame):
+            """The tracer's answer on ``frame``: named by its stamp; sent in full if the tracer lacks it."""
+            timeout = float(self.p["infer_timeout_s"])
+            req = InferTrace.Request(instruction=instruction, frame_stamp=conv.seconds_to_time(frame.stamp))
+            inferred = self._call(self.infer_client, req, timeout, "infer", "tracer")
+            if inferred.frame_missing:
+                req = InferTrace.Request(instruction=instruction, rgb=frame["rgb"], depth=frame["depth"], camera_info=frame["info"])
+                if frame.has("segmentation") and self.camera.labels is not None:
+                    req.segmentation, req.labels = frame["segmentation"], self.camera.labels
+                inferred = self._call(self.infer_client, req, timeout, "infer", "tracer")
+            return inferred
+
         def _lift(self, trace_msg, frame, target_frame: str):
             """The lifted SpatialTrace in ``target_frame``, or GoalFailed at the lift stage."""
-            request = LiftTrace.Request(
-                trace=trace_msg, depth=frame["depth"], camera_info=frame["info"], target_frame=target_frame
-            )
-            lifted = self._call(self.lift_client, request, float(self.p["lift_timeout_s"]), "lift", "lifter")
+            timeout = float(self.p["lift_timeout_s"])
+            # empty depth/camera_info: the lifter takes the frame with the trace's stamp from its own subscriptions
+            lifted = self._call(self.lift_client, LiftTrace.Request(trace=trace_msg, target_frame=target_frame), timeout, "lift", "lifter")
+            if lifted.frame_missing:
+                request = LiftTrace.Request(trace=trace_msg, depth=frame["depth"], camera_info=frame["info"], target_frame=target_frame)
+                lifted = self._call(self.lift_client, request, timeout, "lift", "lifter")
             if not lifted.success:
                 raise GoalFailed("lift", lifted.reason)
             return lifted.trace
@@ -235,9 +230,9 @@ def _build():
             depth = conv.image_to_numpy(frame["depth"])
             intr = conv.camera_info_to_intrinsics(frame["info"])
             mask = None
-            seg = frame.get("segmentation")
-            if seg is not None and self.labels is not None and trace_msg.moved_object:
-                ids = [i for i, n in conv.label_map_to_dict(self.labels).items() if n == trace_msg.moved_object]
+            seg, labels = frame.get("segmentation"), self.camera.labels
+            if seg is not None and labels is not None and trace_msg.moved_object:
+                ids = [i for i, n in conv.label_map_to_dict(labels).items() if n == trace_msg.moved_object]
                 if ids:
                     mask = np.isin(conv.image_to_numpy(seg), ids)
             workspace = WorkspaceBounds(

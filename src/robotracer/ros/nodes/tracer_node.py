@@ -2,8 +2,11 @@
 
 Parameters: ``backend`` (geometric | robotracer | hf-vlm | http | openai), ``backend.<option>``
 (passed to the backend's constructor, e.g. ``backend.checkpoint``, ``backend.url``),
-``publish_overlay`` (draw each trace on its frame and publish it on ``/tracer/trace_image``).
-The backend is loaded once at start; a node whose backend cannot load exits with the reason.
+``publish_overlay`` (draw each trace on its frame and publish it on ``/tracer/trace_image``),
+``frame_wait_s`` (how long a request naming a camera frame by stamp waits for it to arrive).
+The node follows the camera topics itself, so a request may name a frame by its stamp instead
+of carrying the images. The backend is loaded once at start; a node whose backend cannot load
+exits with the reason.
 """
 
 from __future__ import annotations
@@ -17,8 +20,10 @@ from robotracer.ros.node_runtime import NodeStartupError, parameters_with_prefix
 def _build():
     from rclpy.node import Node
 
+    from robotracer.msg import LabelMap
     from robotracer.ros import conversions as conv
     from robotracer.ros import topics
+    from robotracer.ros.camera_frames import CameraSubscriptions
     from robotracer.srv import InferTrace
     from robotracer.tracers import Observation, TracerError, make_tracer
     from robotracer.tracers.base import timed_infer
@@ -30,8 +35,9 @@ def _build():
             super().__init__("tracer", automatically_declare_parameters_from_overrides=True)
             if not self.has_parameter("backend"):
                 self.declare_parameter("backend", "geometric")
-            if not self.has_parameter("publish_overlay"):
-                self.declare_parameter("publish_overlay", True)
+            for param, default in (("publish_overlay", True), ("frame_wait_s", 0.5)):
+                if not self.has_parameter(param):
+                    self.declare_parameter(param, default)
             name = self.get_parameter("backend").value
             options = parameters_with_prefix(self, "backend")
             t0 = time.perf_counter()
@@ -44,18 +50,38 @@ def _build():
             self.get_logger().info(f"tracer backend '{name}' loaded in {load_s:.2f} s on {device}")
             self.overlay_pub = self.create_publisher(Image, topics.TRACE_IMAGE, 1)
             self.publish_overlay = bool(self.get_parameter("publish_overlay").value)
+            self.frame_wait_s = float(self.get_parameter("frame_wait_s").value)
+            self.camera = CameraSubscriptions(self, labels=True)
             self.create_service(InferTrace, topics.TRACER_INFER, self.on_infer)
+
+        def _frame_of(self, request):
+            """(rgb, depth, camera_info, segmentation or None, LabelMap) of the request, or None when
+            it names a camera frame this node has not received."""
+            if request.rgb.data:
+                seg = request.segmentation if request.segmentation.data else None
+                return request.rgb, request.depth, request.camera_info, seg, request.labels
+            frame = self.camera.wait_for(conv.time_to_seconds(request.frame_stamp), self.frame_wait_s, ("segmentation",))
+            if frame is None:
+                return None
+            return frame["rgb"], frame["depth"], frame["info"], frame.get("segmentation"), self.camera.labels or LabelMap()
 
         def on_infer(self, request, response):
             try:
+                frame = self._frame_of(request)
+                if frame is None:
+                    stamp = conv.time_to_seconds(request.frame_stamp)
+                    response.success, response.frame_missing = False, True
+                    response.reason = f"camera frame {stamp:.3f} s never reached the tracer (dropped or too old)"
+                    return response
+                rgb, depth, info, seg, labels = frame
                 obs = Observation(
-                    rgb=conv.image_to_numpy(request.rgb),
-                    depth=conv.image_to_numpy(request.depth),
-                    intrinsics=conv.camera_info_to_intrinsics(request.camera_info),
-                    segmentation=conv.image_to_numpy(request.segmentation) if request.segmentation.data else None,
-                    labels=conv.label_map_to_dict(request.labels),
-                    label_source=request.labels.source,
-                    stamp=conv.time_to_seconds(request.rgb.header.stamp),
+                    rgb=conv.image_to_numpy(rgb),
+                    depth=conv.image_to_numpy(depth),
+                    intrinsics=conv.camera_info_to_intrinsics(info),
+                    segmentation=conv.image_to_numpy(seg) if seg is not None and seg.data else None,
+                    labels=conv.label_map_to_dict(labels),
+                    label_source=labels.source,
+                    stamp=conv.time_to_seconds(rgb.header.stamp),
                 )
                 answer = timed_infer(self.backend, obs, request.instruction)
             except (TracerError, ValueError) as exc:
@@ -70,7 +96,7 @@ def _build():
             response.seconds = answer.seconds
             response.trace = conv.trace_to_msg(
                 answer.trace.to_normalized(obs.intrinsics.width, obs.intrinsics.height),
-                request.rgb.header,
+                rgb.header,
                 instruction=request.instruction,
                 source=answer.backend,
                 moved_object=answer.moved_object,
@@ -78,13 +104,13 @@ def _build():
             response.trace.image_width, response.trace.image_height = obs.intrinsics.width, obs.intrinsics.height
             if self.publish_overlay:  # drawn after the answer has gone out: not on the goal's critical path
                 threading.Thread(
-                    target=self._publish_overlay, args=(obs.rgb, answer, request), daemon=True
+                    target=self._publish_overlay, args=(obs.rgb, answer, request.instruction, rgb.header), daemon=True
                 ).start()
             return response
 
-        def _publish_overlay(self, rgb, answer, request) -> None:
-            img = draw_trace(rgb, answer.trace, label=f"{answer.backend}: {request.instruction}")
-            self.overlay_pub.publish(conv.numpy_to_image(img, "rgb8", request.rgb.header))
+        def _publish_overlay(self, rgb, answer, instruction: str, header) -> None:
+            img = draw_trace(rgb, answer.trace, label=f"{answer.backend}: {instruction}")
+            self.overlay_pub.publish(conv.numpy_to_image(img, "rgb8", header))
 
     return TracerNode()
 
