@@ -66,3 +66,11 @@ def test_two_d_trace_and_size_mismatch_are_refused():
         lift_trace(Trace(np.array([[1.0, 2.0], [3.0, 4.0]])), K, RigidTransform.identity(), "cam")
     with pytest.raises(LiftError, match="camera info says 640x480"):
         lift_trace(Trace(np.array([[1.0, 2.0, 1.0]])), K, RigidTransform.identity(), "cam", np.ones((10, 10)))
+
+
+def test_rigid_transform_accepts_rotations_and_refuses_reflections_and_shears():
+    R = RigidTransform.from_xyz_rpy([0.1, 0.2, 0.3], [0.3, -0.2, 1.1]).rotation
+    assert RigidTransform(R, np.zeros(3)).rotation.shape == (3, 3)
+    for bad in (np.diag([1.0, 1.0, -1.0]), R @ np.diag([-1.0, 1.0, 1.0]), np.array([[1, 0.1, 0], [0, 1, 0], [0, 0, 1.0]])):
+        with pytest.raises(ValueError, match="proper orthonormal"):
+            RigidTransform(bad, np.zeros(3))

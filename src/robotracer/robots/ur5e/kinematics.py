@@ -75,6 +75,11 @@ class UR5eKinematics:
         self.velocity_limits = np.array(UR5E_MAX_VELOCITY)
         self.acceleration_limits = np.array(UR5E_MAX_ACCELERATION)
         self.position_tol, self.rotation_tol, self.max_refine_steps = position_tol, rotation_tol, max_refine_steps
+        # the last refinement's (analytic solution, refined - analytic): along a path the offset between
+        # the analytic and the Menagerie model changes slowly, so the next refinement starts from it
+        self._last_correction: tuple[np.ndarray, np.ndarray] | None = None
+        self._jacp, self._jacr = np.zeros((3, self.model.nv)), np.zeros((3, self.model.nv))
+        self._damping = 1e-6 * np.eye(6)
         self._run_fk(np.zeros(6))
         self.T_flange_tcp = self._site(self._flange).inverse() @ self._site(self._tcp)
         self._T_tcp_flange = self.T_flange_tcp.inverse().matrix
@@ -100,7 +105,7 @@ class UR5eKinematics:
 
     def within_limits(self, q: np.ndarray, margin: float = 0.0) -> bool:
         q = np.asarray(q, dtype=np.float64)
-        return bool(np.all(q >= self.joint_limits[:, 0] + margin) and np.all(q <= self.joint_limits[:, 1] - margin))
+        return bool(((q >= self.joint_limits[:, 0] + margin) & (q <= self.joint_limits[:, 1] - margin)).all())
 
     # ---- inverse ---------------------------------------------------------------------------
     def ik(self, T_base_tcp: RigidTransform, q_seed: np.ndarray) -> np.ndarray:
@@ -163,27 +168,33 @@ class UR5eKinematics:
             out = np.where(out < lo, out + 2.0 * np.pi, out)
         return out, np.all((out >= lo) & (out <= hi), axis=1)
 
-    def _refine(self, q: np.ndarray, T_target: RigidTransform) -> IKSolution | None:
-        m, d = self.model, self._data
-        jacp, jacr = np.zeros((3, m.nv)), np.zeros((3, m.nv))
+    def _refine(self, q_analytic: np.ndarray, T_target: RigidTransform) -> IKSolution | None:
+        """Damped least-squares steps from the analytic solution to the Menagerie model's exact one."""
+        m, d, tcp = self.model, self._data, self._tcp
+        target_pos = T_target.translation
         target_quat, cur_quat, err_rot = np.zeros(4), np.zeros(4), np.zeros(3)
         mujoco.mju_mat2Quat(target_quat, np.ascontiguousarray(T_target.rotation).reshape(-1))
-        q = q.copy()
+        q = q_analytic.copy()
+        last = self._last_correction
+        if last is not None and float(np.abs(q_analytic - last[0]).max()) < 0.1:  # same branch, close by
+            q += last[1]
+        pos_tol2 = self.position_tol * self.position_tol
+        rot_tol2 = self.rotation_tol * self.rotation_tol
         for _ in range(self.max_refine_steps + 1):
             self._run_fk(q)
-            s = d.site(self._tcp)
-            err_pos = T_target.translation - s.xpos
-            mujoco.mju_mat2Quat(cur_quat, s.xmat)
+            xpos, xmat = d.site_xpos[tcp], d.site_xmat[tcp]
+            err_pos = target_pos - xpos
+            mujoco.mju_mat2Quat(cur_quat, xmat)
             mujoco.mju_subQuat(err_rot, target_quat, cur_quat)  # in the current TCP frame
-            err_rot_world = s.xmat.reshape(3, 3) @ err_rot
-            pe, re = float(np.linalg.norm(err_pos)), float(np.linalg.norm(err_rot))
-            if pe < self.position_tol and re < self.rotation_tol:
-                return IKSolution(q, pe, re)
+            pe2, re2 = float(err_pos @ err_pos), float(err_rot @ err_rot)
+            if pe2 < pos_tol2 and re2 < rot_tol2:
+                self._last_correction = (q_analytic.copy(), q - q_analytic)
+                return IKSolution(q, math.sqrt(pe2), math.sqrt(re2))
             mujoco.mj_comPos(m, d)
-            mujoco.mj_jacSite(m, d, jacp, jacr, self._tcp)
-            J = np.vstack([jacp[:, self._dadr], jacr[:, self._dadr]])
-            e = np.concatenate([err_pos, err_rot_world])
-            q = q + J.T @ np.linalg.solve(J @ J.T + 1e-6 * np.eye(6), e)
+            mujoco.mj_jacSite(m, d, self._jacp, self._jacr, tcp)
+            J = np.vstack([self._jacp[:, self._dadr], self._jacr[:, self._dadr]])
+            e = np.concatenate([err_pos, xmat.reshape(3, 3) @ err_rot])
+            q = q + J.T @ np.linalg.solve(J @ J.T + self._damping, e)
         return None
 
     def _why_unreachable(self, target: np.ndarray, T_flange: np.ndarray) -> str:
