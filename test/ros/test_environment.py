@@ -25,3 +25,20 @@ def test_environment_is_loopback_with_the_profile_and_imports_no_ros(monkeypatch
 def test_share_dir_holds_config_and_launch():
     share = Path(package_share_dir())
     assert (share / "config" / "ur5.yaml").exists() and (share / "launch" / "ur5.launch.py").exists()
+
+
+def test_low_priority_work_runs_niced_and_the_caller_keeps_its_priority():
+    import os
+    import threading
+
+    from robotracer.ros.node_runtime import LOW_PRIORITY_NICE, start_low_priority
+
+    seen = {}
+
+    def work(tag):
+        seen[tag] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    start_low_priority(work, "viz").join(5.0)
+    assert seen["viz"] == min(before + LOW_PRIORITY_NICE, 19)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before

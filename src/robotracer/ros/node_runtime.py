@@ -49,6 +49,42 @@ def wait_future(future, timeout_s: float):
     return future.result()
 
 
+LOW_PRIORITY_NICE = 10
+
+
+def lower_cpu_priority(node, increment: int) -> None:
+    """Add ``increment`` (> 0) to this process's nice value and log it; a no-op for 0."""
+    if increment > 0:
+        import os
+
+        node.get_logger().info(f"CPU priority lowered: nice {os.nice(int(increment))}")
+
+
+def start_low_priority(target: Callable, *args, delay_s: float = 0.05) -> threading.Thread:
+    """Run ``target(*args)`` in a daemon thread with a lower CPU priority (Linux: thread nice +10).
+
+    For work after the answer has gone out (drawing and publishing visualisations): on a busy
+    machine it waits for the goal's critical path instead of competing with it. It starts after
+    ``delay_s``, so that the service answer that started it has left the process (the executor
+    needs the interpreter to send it).
+    """
+
+    def run() -> None:
+        try:
+            import os
+
+            tid = threading.get_native_id()
+            os.setpriority(os.PRIO_PROCESS, tid, min(os.getpriority(os.PRIO_PROCESS, tid) + LOW_PRIORITY_NICE, 19))
+        except (AttributeError, OSError):  # not Linux: normal priority
+            pass
+        time.sleep(delay_s)
+        target(*args)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
 def run_node(factory: Callable[[], object], *, threads: int = 4, args: list[str] | None = None) -> int:
     """Init rclpy, build the node, spin a MultiThreadedExecutor until Ctrl-C / SIGTERM; exit code."""
     configure_environment()

@@ -12,9 +12,8 @@ Publishes the lifted trace on ``/trace/path`` (nav_msgs/Path) and ``/trace/marke
 
 from __future__ import annotations
 
-import threading
 
-from robotracer.ros.node_runtime import declare_parameters, run_node
+from robotracer.ros.node_runtime import declare_parameters, run_node, start_low_priority
 
 DEFAULTS = {
     "base_frame": "base_link",
@@ -54,7 +53,8 @@ def _build():
                     self.get_logger().info("using TF for the camera extrinsics when available")
                 except ImportError:
                     self.get_logger().info("tf2_ros not installed: camera extrinsics from parameters")
-            self.camera = CameraSubscriptions(self, required=("depth", "info"), optional=())
+            # 3 s of frames at 10 Hz: a slow tracer's trace still finds its frame here
+            self.camera = CameraSubscriptions(self, required=("depth", "info"), optional=(), keep=30)
             self.path_pub = self.create_publisher(Path, topics.TRACE_PATH, 1)
             self.marker_pub = self.create_publisher(MarkerArray, topics.TRACE_MARKERS, 1)
             self.create_service(LiftTrace, topics.LIFTER_LIFT, self.on_lift)
@@ -114,7 +114,7 @@ def _build():
             )
             response.trace.image_width, response.trace.image_height = intr.width, intr.height
             # visualisation goes out after the answer, off the goal's critical path
-            threading.Thread(target=self._publish_visuals, args=(lifted, response.trace.header), daemon=True).start()
+            start_low_priority(self._publish_visuals, lifted, response.trace.header)
             return response
 
         def _publish_visuals(self, lifted, header) -> None:

@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from robotracer.ros.node_runtime import configure_environment, declare_parameters
+from robotracer.ros.node_runtime import configure_environment, declare_parameters, lower_cpu_priority
 
 DEFAULTS = {
     "seed": -1,  # -1 = the default layout (cup right of the plate as seen from the camera)
@@ -32,6 +32,9 @@ DEFAULTS = {
     "image_width": 640,
     "image_height": 480,
     "camera_fovy_deg": 45.0,
+    # added to the process's nice value: the simulator stands in for the world (which costs a real
+    # robot no CPU), so it yields the CPU to the robot stack; 0 = same priority as the stack
+    "cpu_nice": 0,
 }
 
 
@@ -91,6 +94,7 @@ def main() -> int:
     if node.get_parameter("use_sim_time").value:
         # the simulator is the clock: it must not wait for /clock itself
         node.set_parameters([rclpy.parameter.Parameter("use_sim_time", value=False)])
+    lower_cpu_priority(node, int(p["cpu_nice"]))
     try:
         sim = make_sim(p)
     except Exception as exc:

@@ -205,6 +205,7 @@ def _build():
             req = InferTrace.Request(instruction=instruction, frame_stamp=conv.seconds_to_time(frame.stamp))
             inferred = self._call(self.infer_client, req, timeout, "infer", "tracer")
             if inferred.frame_missing:
+                self.get_logger().info(f"{inferred.reason}: sending it with the request")
                 req = InferTrace.Request(instruction=instruction, rgb=frame["rgb"], depth=frame["depth"], camera_info=frame["info"])
                 if frame.has("segmentation") and self.camera.labels is not None:
                     req.segmentation, req.labels = frame["segmentation"], self.camera.labels
@@ -217,6 +218,7 @@ def _build():
             # empty depth/camera_info: the lifter takes the frame with the trace's stamp from its own subscriptions
             lifted = self._call(self.lift_client, LiftTrace.Request(trace=trace_msg, target_frame=target_frame), timeout, "lift", "lifter")
             if lifted.frame_missing:
+                self.get_logger().info(f"{lifted.reason}: sending it with the request")
                 request = LiftTrace.Request(trace=trace_msg, depth=frame["depth"], camera_info=frame["info"], target_frame=target_frame)
                 lifted = self._call(self.lift_client, request, timeout, "lift", "lifter")
             if not lifted.success:

@@ -11,10 +11,9 @@ exits with the reason.
 
 from __future__ import annotations
 
-import threading
 import time
 
-from robotracer.ros.node_runtime import NodeStartupError, parameters_with_prefix, run_node
+from robotracer.ros.node_runtime import NodeStartupError, parameters_with_prefix, run_node, start_low_priority
 
 
 def _build():
@@ -103,9 +102,7 @@ def _build():
             )
             response.trace.image_width, response.trace.image_height = obs.intrinsics.width, obs.intrinsics.height
             if self.publish_overlay:  # drawn after the answer has gone out: not on the goal's critical path
-                threading.Thread(
-                    target=self._publish_overlay, args=(obs.rgb, answer, request.instruction, rgb.header), daemon=True
-                ).start()
+                start_low_priority(self._publish_overlay, obs.rgb, answer, request.instruction, rgb.header)
             return response
 
         def _publish_overlay(self, rgb, answer, instruction: str, header) -> None:
