@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "robotracer.cli.launch_command",  # robotracer launch ur5|g1
     "robotracer.cli.trace_command",  # robotracer trace "put the cup left of the plate"
     "robotracer.cli.demo_command",  # robotracer demo
+    "robotracer.cli.estop_command",  # robotracer estop [--release]
     "robotracer.bench.cli",  # robotracer bench tracespatial|make-sim
     "robotracer.model.cli",  # robotracer model ...
 )

@@ -18,3 +18,4 @@ TRACE_MARKERS = "/trace/markers"  # visualization_msgs/MarkerArray of the last l
 PLAN_TRACE = "/controller/plan_trace"  # robotracer/srv/PlanTrace
 EXECUTE_TRACE = "/controller/execute_trace"  # robotracer/action/ExecuteTrace
 TRACE_ACTION = "/trace"  # robotracer/action/Trace
+ESTOP = "/estop"  # std_msgs/Bool, latched: true = emergency stop engaged (controllers stop and hold), false = released

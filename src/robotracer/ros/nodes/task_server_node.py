@@ -2,7 +2,8 @@
 
 Feedback at every stage; a failing stage ends the goal with ``failed_stage`` and a specific
 ``reason``, before the robot moves. Cancel stops the arm. One goal at a time: a goal that
-arrives while another runs is rejected (and the reason is logged).
+arrives while another runs is rejected (and the reason is logged). While the e-stop
+(``/estop``) is engaged, goals end at once with that reason; the controller stops the arm.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ def _build():
     from robotracer.ros import conversions as conv
     from robotracer.ros import topics
     from robotracer.ros.camera_frames import CameraSubscriptions
+    from robotracer.ros.estop import ENGAGED_REASON, EStopListener
     from robotracer.srv import InferTrace, LiftTrace, PlanTrace
 
     class TaskServerNode(Node):
@@ -62,6 +64,7 @@ def _build():
             group = ReentrantCallbackGroup()
             # the camera as this node sees it; the tracer and lifter follow the same topics and get frames by stamp
             self.camera = CameraSubscriptions(self, labels=True)
+            self.estop = EStopListener(self)  # the controller stops the arm; goals are refused while engaged
             self.infer_client = self.create_client(InferTrace, topics.TRACER_INFER, callback_group=group)
             self.lift_client = self.create_client(LiftTrace, topics.LIFTER_LIFT, callback_group=group)
             self.plan_client = self.create_client(PlanTrace, topics.PLAN_TRACE, callback_group=group)
@@ -144,6 +147,8 @@ def _build():
             instruction = goal.instruction.strip()
             if goal.robot and goal.robot != self.p["robot"]:
                 raise GoalFailed("capture", f"this graph drives robot {self.p['robot']!r}, not {goal.robot!r}")
+            if self.estop.engaged:
+                raise GoalFailed("capture", ENGAGED_REASON)
             if not instruction:
                 raise GoalFailed("infer", "empty instruction: say what to move where, e.g. 'put the cup left of the plate'")
             # 1 capture ---------------------------------------------------------------

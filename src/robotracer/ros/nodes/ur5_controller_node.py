@@ -4,7 +4,8 @@ Serves ``/controller/plan_trace`` (reachability check, no motion) and the
 ``/controller/execute_trace`` action. ``driver`` selects the robot behind the one arm
 contract: ``topics`` (the simulator, or any node speaking ``/arm/joint_command`` +
 ``/joint_states``) or ``rtde`` (a real UR5e through ur_rtde at ``robot_ip``).
-Cancel holds the arm where it is.
+Cancel holds the arm where it is; so does the e-stop (``/estop``, std_msgs/Bool, latched), which
+also aborts the running trace and refuses plans and executions until it is released.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ def _build():
     from robotracer.robots.ur5e.kinematics import UR5eKinematics
     from robotracer.ros import conversions as conv
     from robotracer.ros import topics
+    from robotracer.ros.estop import ENGAGED_REASON, EStopListener
     from robotracer.srv import PlanTrace
     from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
@@ -64,6 +66,7 @@ def _build():
             self.arm = _make_driver(self, self.p)
             self.busy = False
             self._last_plan = None  # (trace key, MotionPlan): the plan service's result, reused by execute
+            self.estop = EStopListener(self, on_engage=self._on_estop)
             group = ReentrantCallbackGroup()
             self.create_service(PlanTrace, topics.PLAN_TRACE, self.on_plan, callback_group=group)
             self.server = ActionServer(
@@ -86,7 +89,13 @@ def _build():
                 self.arm.connect(self.p["connect_timeout_s"])
             return self.arm.get_observation()["positions"]
 
+        def _on_estop(self) -> None:
+            if self.busy:  # the execution loop aborts on its next tick; stop now
+                self.arm.stop()
+
         def plan(self, trace_msg):
+            if self.estop.engaged:
+                raise PlanningError(ENGAGED_REASON)
             trace = conv.msg_to_trace3d(trace_msg)
             if trace.frame_id != self.p["base_frame"]:
                 raise PlanningError(
@@ -151,6 +160,11 @@ def _build():
                     self.arm.stop()
                     goal_handle.canceled()
                     result.success, result.reason = False, "canceled: arm stopped and holding"
+                    return result
+                if self.estop.engaged:
+                    self.arm.stop()
+                    goal_handle.abort()
+                    result.success, result.reason = False, ENGAGED_REASON
                     return result
                 t = self.now() - t0
                 q, grip, phase, waypoint = plan.sample(min(t, plan.duration))
