@@ -163,3 +163,285 @@ def new_hand_state() -> HandState_:
 def stamp_crc(msg) -> None:
     """Set ``msg.crc`` (LowCmd_ / LowState_)."""
     msg.crc = _crc.Crc(msg)
+
+
+# -- wire format ---------------------------------------------------------------------------------
+# LowState_ and LowCmd_ are fixed-size IDL structs. Building them field by field in Python and
+# serialising them with pycdr2 costs ~2 ms a message, the whole budget of the robot's 500 Hz loop;
+# the codecs below fill numpy structured arrays laid out as the SDK's C structs instead, CRC them
+# with the SDK's own C routine and cut the XCDR1 payload out of them (the two layouts differ only
+# in padding before the first motor). The payloads are byte-identical to ``msg.serialize()``.
+_CDR_HEADER = b"\x00\x01\x00\x00"  # XCDR1, little endian: what pycdr2 writes for these final structs
+
+_IMU_STATE = np.dtype({
+    "names": ["quaternion", "gyroscope", "accelerometer", "rpy", "temperature"],
+    "formats": [("<f4", 4), ("<f4", 3), ("<f4", 3), ("<f4", 3), "<i2"],
+    "offsets": [0, 16, 28, 40, 52], "itemsize": 56,
+})  # fmt: skip
+_MOTOR_STATE = np.dtype({
+    "names": ["mode", "q", "dq", "ddq", "tau_est", "temperature", "vol", "sensor", "motorstate", "reserve"],
+    "formats": ["u1", "<f4", "<f4", "<f4", "<f4", ("<i2", 2), "<f4", ("<u4", 2), "<u4", ("<u4", 4)],
+    "offsets": [0, 4, 8, 12, 16, 20, 24, 28, 36, 40], "itemsize": 56,
+})  # fmt: skip
+_MOTOR_CMD = np.dtype({
+    "names": ["mode", "q", "dq", "tau", "kp", "kd", "reserve"],
+    "formats": ["u1", "<f4", "<f4", "<f4", "<f4", "<f4", "<u4"],
+    "offsets": [0, 4, 8, 12, 16, 20, 24], "itemsize": 28,
+})  # fmt: skip
+#: ``unitree_hg::msg::dds_::LowState_`` as the SDK's C struct (what its CRC runs over), 2092 bytes
+LOWSTATE_C_DTYPE = np.dtype({
+    "names": ["version", "mode_pr", "mode_machine", "tick", "imu_state", "motor_state", "wireless_remote", "reserve", "crc"],
+    "formats": [("<u4", 2), "u1", "u1", "<u4", _IMU_STATE, (_MOTOR_STATE, 35), ("u1", 40), ("<u4", 4), "<u4"],
+    "offsets": [0, 8, 9, 12, 16, 72, 2032, 2072, 2088], "itemsize": 2092,
+})  # fmt: skip
+#: ``unitree_hg::msg::dds_::LowCmd_`` as the SDK's C struct, 1004 bytes
+LOWCMD_C_DTYPE = np.dtype({
+    "names": ["mode_pr", "mode_machine", "motor_cmd", "reserve", "crc"],
+    "formats": ["u1", "u1", (_MOTOR_CMD, 35), ("<u4", 4), "<u4"],
+    "offsets": [0, 1, 4, 984, 1000], "itemsize": 1004,
+})  # fmt: skip
+# where the XCDR1 body leaves out 4 of the C struct's padding bytes: C [gap, gap+2) before the first
+# motor and [gap+4, gap+6) after its mode byte
+_LOWSTATE_GAP, _LOWCMD_GAP = 70, 2
+
+
+def _padding_mask(dtype: np.dtype) -> np.ndarray:
+    """``(itemsize,)`` bool: the bytes of a C struct that belong to no field (zero in the SDK's packing)."""
+    covered = np.zeros(dtype.itemsize, dtype=bool)
+
+    def mark(dt: np.dtype, base: int) -> None:
+        if dt.subdtype is not None:
+            sub, shape = dt.subdtype
+            for k in range(int(np.prod(shape))):
+                mark(sub, base + k * sub.itemsize)
+        elif dt.names is not None:
+            for name in dt.names:
+                field_dt, offset = dt.fields[name][:2]
+                mark(field_dt, base + offset)
+        else:
+            covered[base : base + dt.itemsize] = True
+
+    mark(dtype, 0)
+    return ~covered
+
+
+_PADDING = {LOWSTATE_C_DTYPE: _padding_mask(LOWSTATE_C_DTYPE), LOWCMD_C_DTYPE: _padding_mask(LOWCMD_C_DTYPE)}
+
+
+def _crc_lib():
+    lib = getattr(_crc, "crc_lib", None)  # the SDK's compiled crc32_core (Linux x86_64 / aarch64)
+    if lib is None:
+        return lambda words: _crc._crc_py(words.tolist())
+    import ctypes
+
+    u32p = ctypes.POINTER(ctypes.c_uint32)
+    return lambda words: int(lib.crc32_core(words.ctypes.data_as(u32p), len(words)))
+
+
+_crc32_words = _crc_lib()
+
+
+def struct_crc(c_struct: np.ndarray) -> int:
+    """The robot's CRC of a C-layout struct (0-d array of :data:`LOWSTATE_C_DTYPE` / :data:`LOWCMD_C_DTYPE`):
+    CRC32 over its 32-bit little-endian words, all but the trailing ``crc``, as ``CRC().Crc(msg)``."""
+    words = np.frombuffer(c_struct.tobytes(), dtype="<u4")[:-1]
+    return _crc32_words(np.ascontiguousarray(words))
+
+
+def _c_to_cdr(c_bytes: bytes, gap: int) -> bytes:
+    return _CDR_HEADER + c_bytes[:gap] + c_bytes[gap + 2 : gap + 4] + c_bytes[gap + 6 :]
+
+
+def _cdr_to_c(payload: bytes, dtype: np.dtype, gap: int) -> np.ndarray:
+    """0-d C-layout struct from a serialized sample, padding bytes zeroed (as the SDK packs them)."""
+    body = memoryview(payload)[4:]
+    if payload[:4] != _CDR_HEADER or len(body) != dtype.itemsize - 4:
+        raise ValueError(
+            f"not an XCDR1 little-endian {dtype.itemsize - 4}-byte sample of this type "
+            f"(header {bytes(payload[:4]).hex()}, {len(body)} bytes)"
+        )
+    raw = np.zeros(dtype.itemsize, dtype=np.uint8)
+    raw[:gap] = body[:gap]
+    raw[gap + 2 : gap + 4] = body[gap : gap + 2]
+    raw[gap + 6 :] = body[gap + 2 :]
+    raw[_PADDING[dtype]] = 0
+    return raw.view(dtype).reshape(())
+
+
+@dataclass(frozen=True)
+class LowStateArrays:
+    """The fields of ``rt/lowstate`` the stack reads: ``q``, ``dq``, ``tau`` ``(29,)`` float64 (motor order);
+    IMU ``quaternion`` ``(4,)`` (w, x, y, z), ``rpy``, ``gyroscope``, ``accelerometer`` ``(3,)``; ``tick`` ms; ``crc_ok``."""
+
+    q: np.ndarray
+    dq: np.ndarray
+    tau: np.ndarray
+    quaternion: np.ndarray
+    rpy: np.ndarray
+    gyroscope: np.ndarray
+    accelerometer: np.ndarray
+    tick: int
+    crc_ok: bool
+
+
+class LowStateEncoder:
+    """Builds serialized, CRC-stamped ``rt/lowstate`` samples from arrays (for :class:`RawPublisher`)."""
+
+    def __init__(self) -> None:
+        self._c = np.zeros((), dtype=LOWSTATE_C_DTYPE)
+
+    def encode(
+        self, q: np.ndarray, dq: np.ndarray, tau: np.ndarray, quaternion: np.ndarray, rpy: np.ndarray,
+        gyroscope: np.ndarray, accelerometer: np.ndarray, tick: int, mode: int = 1,
+    ) -> bytes:  # fmt: skip
+        """The sample for the first ``len(q)`` motors (``(n,)`` each) and the pelvis IMU (``(4,)`` / ``(3,)``)."""
+        c, n = self._c, len(q)
+        motors = c["motor_state"]
+        motors["mode"][:n] = mode
+        motors["q"][:n], motors["dq"][:n], motors["tau_est"][:n] = q, dq, tau
+        imu = c["imu_state"]
+        imu["quaternion"], imu["rpy"], imu["gyroscope"], imu["accelerometer"] = quaternion, rpy, gyroscope, accelerometer
+        c["tick"] = int(tick) & 0xFFFFFFFF
+        c["crc"] = struct_crc(c)
+        return _c_to_cdr(c.tobytes(), _LOWSTATE_GAP)
+
+
+def decode_lowstate(payload: bytes, n: int = J.NUM_BODY_MOTORS) -> LowStateArrays:
+    """Arrays of a serialized ``LowState_`` (first ``n`` motors), with its CRC checked as :func:`crc_ok` does."""
+    c = _cdr_to_c(payload, LOWSTATE_C_DTYPE, _LOWSTATE_GAP)
+    ms, imu = c["motor_state"][:n], c["imu_state"]
+    f64 = lambda a: np.asarray(a, dtype=np.float64)  # noqa: E731
+    return LowStateArrays(
+        f64(ms["q"]), f64(ms["dq"]), f64(ms["tau_est"]), f64(imu["quaternion"]), f64(imu["rpy"]),
+        f64(imu["gyroscope"]), f64(imu["accelerometer"]), int(c["tick"]), int(c["crc"]) == struct_crc(c),
+    )  # fmt: skip
+
+
+def encode_lowcmd(
+    q: np.ndarray, kp: np.ndarray, kd: np.ndarray, dq: np.ndarray | None = None, tau: np.ndarray | None = None,
+    enabled: np.ndarray | None = None, arm_sdk_weight: float | None = None, mode_machine: int = 0,
+) -> bytes:  # fmt: skip
+    """The serialized form of :func:`lowcmd` with the same arguments, byte for byte, without building a ``LowCmd_``."""
+    n = len(q)
+    c = np.zeros((), dtype=LOWCMD_C_DTYPE)
+    c["mode_machine"] = mode_machine
+    m = c["motor_cmd"]
+    m["mode"][:n] = 1 if enabled is None else np.asarray(enabled, dtype=bool)
+    m["q"][:n], m["kp"][:n], m["kd"][:n] = q, kp, kd
+    if dq is not None:
+        m["dq"][:n] = dq
+    if tau is not None:
+        m["tau"][:n] = tau
+    if arm_sdk_weight is not None:
+        m["q"][J.ARM_SDK_WEIGHT_SLOT] = np.clip(arm_sdk_weight, 0.0, 1.0)
+    c["crc"] = struct_crc(c)
+    return _c_to_cdr(c.tobytes(), _LOWCMD_GAP)
+
+
+def decode_lowcmd(payload: bytes, n: int = J.NUM_BODY_MOTORS) -> tuple[MotorArrays, float, bool]:
+    """A serialized ``LowCmd_``: its first ``n`` motor commands (as :func:`lowcmd_arrays`), the arm-SDK
+    weight (as :func:`arm_sdk_weight`) and whether its CRC matches (as :func:`crc_ok`)."""
+    c = _cdr_to_c(payload, LOWCMD_C_DTYPE, _LOWCMD_GAP)
+    m = c["motor_cmd"]
+    f64 = lambda a: np.asarray(a[:n], dtype=np.float64)  # noqa: E731
+    arrays = MotorArrays(f64(m["q"]), f64(m["dq"]), f64(m["kp"]), f64(m["kd"]), f64(m["tau"]), m["mode"][:n].astype(int))
+    weight = float(np.clip(m["q"][J.ARM_SDK_WEIGHT_SLOT], 0.0, 1.0))
+    return arrays, weight, int(c["crc"]) == struct_crc(c)
+
+
+class HandStateEncoder:
+    """Serialized Dex3 ``HandState_`` samples with the 7 motors' ``q`` / ``dq`` set (everything else default).
+
+    ``HandState_`` holds sequences, so its layout comes from one pycdr2 serialisation of the default
+    message (7 motor states first: a 4-byte count, then 56 bytes each); each sample patches that.
+    """
+
+    def __init__(self) -> None:
+        self._buf = bytearray(new_hand_state().serialize())
+        self._motors = np.ndarray((7,), dtype=_MOTOR_STATE, buffer=self._buf, offset=8)
+
+    def encode(self, q: np.ndarray, dq: np.ndarray) -> bytes:
+        """``q``, ``dq``: ``(7,)`` Dex3 order."""
+        self._motors["q"], self._motors["dq"] = q, dq
+        return bytes(self._buf)
+
+
+def decode_hand_state_q(payload: bytes) -> np.ndarray:
+    """``(k,)`` float64 joint angles of the motor states of a serialized ``HandState_`` (Dex3: k = 7)."""
+    count = int(np.frombuffer(payload, dtype="<u4", count=1, offset=4)[0])
+    motors = np.frombuffer(payload, dtype=_MOTOR_STATE, count=count, offset=8)
+    return motors["q"].astype(np.float64)
+
+
+# -- channels of serialized samples --------------------------------------------------------------
+_participant = None
+
+
+def _raw_participant():
+    """A participant of this process's SDK domain (after :func:`init_channels`) for the raw channels."""
+    global _participant
+    if _initialized is None:
+        raise RuntimeError("call robotracer.robots.g1.sdk.init_channels(domain_id, interface) before opening channels")
+    if _participant is None:
+        from cyclonedds.domain import DomainParticipant
+
+        _participant = DomainParticipant(_initialized[0])  # joins the domain the SDK configured (interface)
+    return _participant
+
+
+class RawPublisher:
+    """Publishes serialized samples of an SDK message type on a topic, with the SDK's default QoS.
+
+    Readers see exactly what ``ChannelPublisher(topic, data_type).Write(msg)`` would send for a sample
+    whose ``msg.serialize()`` is the payload (see :class:`LowStateEncoder`, :func:`encode_lowcmd`).
+    """
+
+    def __init__(self, topic: str, data_type: type) -> None:
+        from cyclonedds.pub import DataWriter
+        from cyclonedds.topic import Topic
+
+        participant = _raw_participant()
+        self._topic = Topic(participant, topic, data_type)
+        self._writer = DataWriter(participant, self._topic)
+
+    def write(self, payload: bytes) -> None:
+        from cyclonedds._clayer import ddspy_write  # what DataWriter.write calls after serialising
+        from cyclonedds.core import DDSException
+
+        ret = ddspy_write(self._writer._ref, payload)
+        if ret < 0:
+            raise DDSException(ret, f"writing a serialized sample on {self._topic.name}")
+
+    def close(self) -> None:
+        self._writer = self._topic = None  # cyclonedds deletes entities with their last reference
+
+
+class RawSubscriber:
+    """Hands each serialized sample received on a topic to ``handler(payload: bytes)`` (in the DDS listener
+    thread: keep it short), with the SDK's default QoS. Decode with :func:`decode_lowstate`, :func:`decode_lowcmd`..."""
+
+    def __init__(self, topic: str, data_type: type, handler) -> None:
+        from cyclonedds.core import Listener
+        from cyclonedds.sub import DataReader
+        from cyclonedds.topic import Topic
+
+        participant = _raw_participant()
+        self._handler = handler
+        self._topic = Topic(participant, topic, data_type)
+        self._reader = DataReader(participant, self._topic, listener=Listener(on_data_available=self._on_data))
+
+    def _on_data(self, reader) -> None:
+        from cyclonedds._clayer import ddspy_take  # what DataReader.take calls before deserialising
+        from cyclonedds.core import InstanceState, SampleState, ViewState
+
+        samples = ddspy_take(reader._ref, SampleState.Any | ViewState.Any | InstanceState.Any, 16)
+        if isinstance(samples, int):
+            return  # an error code: nothing to hand over
+        for payload, info in samples:
+            if info.valid_data:
+                self._handler(payload)
+
+    def close(self) -> None:
+        if self._reader is not None:
+            self._reader.set_listener(None)
+        self._reader = self._topic = None

@@ -9,10 +9,10 @@ robot's DDS topics on the loopback interface:
   ``motor_cmd[29].q``) and ``rt/dex3/{left,right}/cmd`` (``HandCmd_``). ``LowCmd_`` messages whose
   CRC does not match are dropped, as the real robot does.
 
-Optionally renders the head camera at ``camera_hz`` in its own thread and hands each
-:class:`~robotracer.sim.tabletop.CameraFrame` to a callback, and calls ``on_step(sim)`` in the
-physics thread after every step (where a host such as the ROS sim node renders and publishes on
-the simulation clock, and may reset the scene between two steps).
+Optionally renders the head camera at ``camera_hz`` in its own process and hands each
+:class:`~robotracer.sim.camera.CameraFrame` to a callback, and calls ``on_step(sim)`` in the
+physics thread after every step (where a host such as the ROS sim node publishes on the
+simulation clock, and may reset the scene between two steps).
 
 Run it as a process: ``python -m robotracer.sim.g1.bridge --domain 7`` (``--help`` lists options).
 """
@@ -28,7 +28,6 @@ from typing import Callable
 
 os.environ.setdefault("MUJOCO_GL", "egl")
 
-import mujoco  # noqa: E402
 import numpy as np  # noqa: E402
 
 from robotracer.robots.g1 import joints as J  # noqa: E402
@@ -46,7 +45,9 @@ class BridgeConfig:
         interface: network interface for DDS (loopback only in this project).
         state_hz: ``rt/lowstate`` publish rate (the robot's is 500 Hz).
         hand_state_hz: ``rt/dex3/*/state`` publish rate.
-        camera_hz: head camera render rate (0 = no rendering).
+        camera_hz: head camera render rate, wall clock (0 = no rendering); frames are drawn in a
+            separate process (:class:`~robotracer.sim.g1.camera_process.HeadCameraProcess`).
+        render_threads: Mesa llvmpipe threads of the camera process (0 = Mesa's default).
         lowcmd_timeout: seconds after which a silent ``rt/lowcmd`` stream stops overriding.
         realtime: pace the simulation to the wall clock (False: as fast as possible).
     """
@@ -56,13 +57,16 @@ class BridgeConfig:
     state_hz: float = 500.0
     hand_state_hz: float = 100.0
     camera_hz: float = 0.0
+    render_threads: int = 0
     lowcmd_timeout: float = 0.2
     realtime: bool = True
 
 
 @dataclass
 class BridgeStats:
-    """Counters of a run: steps, wall and sim seconds, messages, dropped CRC failures, frames."""
+    """Counters of a run: steps, wall and sim seconds, messages, dropped CRC failures, frames, and the
+    wall seconds spent stepping physics (with the motor PD and grasp model), publishing ``rt/lowstate``
+    and the hand states, applying received commands in the loop and decoding them in the DDS threads."""
 
     steps: int = 0
     wall_seconds: float = 0.0
@@ -73,6 +77,10 @@ class BridgeStats:
     hand_cmd_received: int = 0
     crc_rejected: int = 0
     frames_rendered: int = 0
+    physics_seconds: float = 0.0
+    state_publish_seconds: float = 0.0
+    command_apply_seconds: float = 0.0
+    command_decode_seconds: float = 0.0
     max_pelvis_tilt: float = 0.0
     min_pelvis_height: float = float("inf")
 
@@ -107,47 +115,52 @@ class G1SdkBridge:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._reset_request = threading.Event()
-        self._snapshot_request = threading.Event()
-        self._snapshot_ready = threading.Event()
-        self._snapshot = mujoco.MjData(sim.model)
-        self._state_msg = sdk.new_lowstate()
-        self._hand_msgs = {side: sdk.new_hand_state() for side in sim.scene.hand_actuator}
+        self._camera = None  # HeadCameraProcess, started by the first run() with camera_hz > 0
         sdk.init_channels(config.domain_id, config.interface)
-        self._state_pub = sdk.ChannelPublisher(sdk.TOPIC_LOWSTATE, sdk.LowState_)
-        self._state_pub.Init()
-        self._subs = []
-        for topic, handler in ((sdk.TOPIC_LOWCMD, self._on_lowcmd), (sdk.TOPIC_ARM_SDK, self._on_arm_sdk)):
-            sub = sdk.ChannelSubscriber(topic, sdk.LowCmd_)
-            sub.Init(handler, 10)
-            self._subs.append(sub)
-        self._hand_pubs = {}
+        # rt/lowstate, rt/lowcmd, rt/arm_sdk and the hand states travel as serialized samples built and
+        # read with numpy (sdk.LowStateEncoder, sdk.decode_lowcmd): byte-identical to the SDK's messages
+        self._state_encoder = sdk.LowStateEncoder()
+        self._state_pub = sdk.RawPublisher(sdk.TOPIC_LOWSTATE, sdk.LowState_)
+        self._subs = [
+            sdk.RawSubscriber(sdk.TOPIC_LOWCMD, sdk.LowCmd_, self._on_lowcmd),
+            sdk.RawSubscriber(sdk.TOPIC_ARM_SDK, sdk.LowCmd_, self._on_arm_sdk),
+        ]
+        self._hand_pubs, self._hand_encoders, self._hand_cmd_subs = {}, {}, []
         for side in sim.scene.hand_actuator:
             cmd_topic, state_topic = J.HAND_TOPICS[side]
             sub = sdk.ChannelSubscriber(cmd_topic, sdk.HandCmd_)
             sub.Init(lambda msg, side=side: self._on_hand_cmd(side, msg), 10)
-            self._subs.append(sub)
-            pub = sdk.ChannelPublisher(state_topic, sdk.HandState_)
-            pub.Init()
-            self._hand_pubs[side] = pub
+            self._hand_cmd_subs.append(sub)
+            self._hand_pubs[side] = sdk.RawPublisher(state_topic, sdk.HandState_)
+            self._hand_encoders[side] = sdk.HandStateEncoder()
 
     # -- DDS callbacks (reader threads) -------------------------------------------------------
-    def _on_lowcmd(self, msg: sdk.LowCmd_) -> None:
-        if not sdk.crc_ok(msg):
+    def _decode_command(self, payload: bytes) -> tuple[MotorCommand, float] | None:
+        """A ``LowCmd_`` sample's command and arm-SDK weight; None (counted) if it is not one or its CRC fails."""
+        t0 = time.perf_counter()
+        try:
+            arrays, weight, crc_ok = sdk.decode_lowcmd(payload)
+        except ValueError:  # not a unitree_hg LowCmd_
+            crc_ok = False
+        self.stats.command_decode_seconds += time.perf_counter() - t0
+        if not crc_ok:
             self.stats.crc_rejected += 1
-            return
-        cmd = _motor_command(sdk.lowcmd_arrays(msg))
-        with self._lock:
-            self._pending_lowcmd = (time.monotonic(), cmd)
-            self.stats.lowcmd_received += 1
+            return None
+        return _motor_command(arrays), weight
 
-    def _on_arm_sdk(self, msg: sdk.LowCmd_) -> None:
-        if not sdk.crc_ok(msg):
-            self.stats.crc_rejected += 1
-            return
-        cmd = _motor_command(sdk.lowcmd_arrays(msg))
-        with self._lock:
-            self._pending_arm = (cmd, sdk.arm_sdk_weight(msg))
-            self.stats.arm_sdk_received += 1
+    def _on_lowcmd(self, payload: bytes) -> None:
+        decoded = self._decode_command(payload)
+        if decoded is not None:
+            with self._lock:
+                self._pending_lowcmd = (time.monotonic(), decoded[0])
+                self.stats.lowcmd_received += 1
+
+    def _on_arm_sdk(self, payload: bytes) -> None:
+        decoded = self._decode_command(payload)
+        if decoded is not None:
+            with self._lock:
+                self._pending_arm = decoded
+                self.stats.arm_sdk_received += 1
 
     def _on_hand_cmd(self, side: str, msg: sdk.HandCmd_) -> None:
         try:
@@ -173,49 +186,23 @@ class G1SdkBridge:
             self.sim.set_hand(side, cmd)
 
     def _publish_state(self) -> None:
-        s, msg = self.sim, self._state_msg
-        q, dq, tau = s.motor_q(), s.motor_dq(), s.last_body_torque
-        for i in range(J.NUM_BODY_MOTORS):
-            m = msg.motor_state[i]
-            m.mode, m.q, m.dq, m.tau_est = 1, float(q[i]), float(dq[i]), float(tau[i])
+        s = self.sim
         imu = s.imu()
-        msg.imu_state.quaternion = [float(x) for x in imu.quaternion]
-        msg.imu_state.rpy = [float(x) for x in imu.rpy]
-        msg.imu_state.gyroscope = [float(x) for x in imu.gyroscope]
-        msg.imu_state.accelerometer = [float(x) for x in imu.accelerometer]
-        msg.tick = int(round(s.time * 1000)) & 0xFFFFFFFF
-        sdk.stamp_crc(msg)
-        self._state_pub.Write(msg)
+        tick = int(round(s.time * 1000))
+        payload = self._state_encoder.encode(
+            s.motor_q(), s.motor_dq(), s.last_body_torque, imu.quaternion, imu.rpy, imu.gyroscope, imu.accelerometer, tick
+        )
+        self._state_pub.write(payload)
         self.stats.states_published += 1
 
     def _publish_hands(self) -> None:
-        for side, msg in self._hand_msgs.items():
-            q, dq = self.sim.hand_q(side), self.sim.hand_dq(side)
-            for i in range(7):
-                msg.motor_state[i].q, msg.motor_state[i].dq = float(q[i]), float(dq[i])
-            self._hand_pubs[side].Write(msg)
+        for side, pub in self._hand_pubs.items():
+            pub.write(self._hand_encoders[side].encode(self.sim.hand_q(side), self.sim.hand_dq(side)))
 
-    def _render_loop(self) -> None:
-        from robotracer.sim.g1.camera import HeadCamera
-
-        period = 1.0 / self.config.camera_hz
-        with HeadCamera(self.sim.scene) as camera:
-            next_t = time.monotonic()
-            while not self._stop.is_set():
-                self._snapshot_ready.clear()
-                self._snapshot_request.set()
-                if not self._snapshot_ready.wait(0.5):
-                    continue
-                frame = camera.render(self._snapshot)
-                self.stats.frames_rendered += 1
-                if self.on_frame is not None:
-                    self.on_frame(frame)
-                next_t += period
-                delay = next_t - time.monotonic()
-                if delay > 0:
-                    self._stop.wait(delay)
-                else:
-                    next_t = time.monotonic()
+    def _on_camera_frame(self, frame) -> None:
+        self.stats.frames_rendered += 1
+        if self.on_frame is not None:
+            self.on_frame(frame)
 
     def run(self, duration: float | None = None) -> BridgeStats:
         """Step, publish and consume until :meth:`stop` (or for ``duration`` simulated seconds)."""
@@ -223,19 +210,26 @@ class G1SdkBridge:
         dt = sim.timestep
         state_every = max(1, int(round(1.0 / (cfg.state_hz * dt))))
         hand_every = max(1, int(round(1.0 / (cfg.hand_state_hz * dt))))
-        renderer = None
+        camera, camera_period = None, 0.0
         if cfg.camera_hz > 0:
-            renderer = threading.Thread(target=self._render_loop, name="g1-head-camera", daemon=True)
-            renderer.start()
+            if self._camera is None:  # started once, kept until close()
+                from robotracer.sim.g1.camera_process import HeadCameraProcess
+
+                self._camera = HeadCameraProcess(sim.scene, on_frame=self._on_camera_frame, render_threads=cfg.render_threads)
+            camera, camera_period = self._camera, 1.0 / cfg.camera_hz
         t_start, sim_start = time.monotonic(), sim.time
+        next_frame = t_start
         step = 0
         try:
             while not self._stop.is_set() and (duration is None or sim.time - sim_start < duration - 1e-9):
                 if self._reset_request.is_set():
                     sim.reset()
                     self._reset_request.clear()
+                t0 = time.perf_counter()
                 self._apply_commands()
+                t1 = time.perf_counter()
                 sim.step(1)
+                t2 = time.perf_counter()
                 step += 1
                 if step % 10 == 0:
                     self.stats.max_pelvis_tilt = max(self.stats.max_pelvis_tilt, sim.pelvis_tilt())
@@ -244,12 +238,15 @@ class G1SdkBridge:
                     self._publish_state()
                 if self._hand_pubs and step % hand_every == 0:
                     self._publish_hands()
+                t3 = time.perf_counter()
+                self.stats.command_apply_seconds += t1 - t0
+                self.stats.physics_seconds += t2 - t1
+                self.stats.state_publish_seconds += t3 - t2
                 if self.on_step is not None:
                     self.on_step(sim)
-                if self._snapshot_request.is_set():
-                    mujoco.mj_copyData(self._snapshot, sim.model, sim.data)
-                    self._snapshot_request.clear()
-                    self._snapshot_ready.set()
+                if camera is not None and time.monotonic() >= next_frame and camera.submit(sim.data, wait=0.0):
+                    # the camera process draws this state while physics goes on (wall-clock rate)
+                    next_frame = max(next_frame + camera_period, time.monotonic())
                 if cfg.realtime:
                     ahead = (sim.time - sim_start) - (time.monotonic() - t_start)
                     if ahead > 0.002:
@@ -258,9 +255,6 @@ class G1SdkBridge:
             self.stats.steps += step
             self.stats.wall_seconds += time.monotonic() - t_start
             self.stats.sim_seconds += sim.time - sim_start
-            if renderer is not None:
-                self._stop.set()
-                renderer.join(timeout=5.0)
         return self.stats
 
     def reset(self, wait: float = 5.0) -> None:
@@ -284,11 +278,16 @@ class G1SdkBridge:
 
     def close(self) -> None:
         self.stop()
+        if self._camera is not None:
+            self._camera.close()
+            self._camera = None
         for sub in self._subs:
+            sub.close()
+        for sub in self._hand_cmd_subs:
             sub.Close()
-        self._state_pub.Close()
+        self._state_pub.close()
         for pub in self._hand_pubs.values():
-            pub.Close()
+            pub.close()
 
 
 def serve(config: BridgeConfig, scene: G1SceneConfig, conn) -> None:
