@@ -76,16 +76,18 @@ class CameraSubscriptions:
 
     ``required``/``optional``: stream names among ``rgb``, ``depth``, ``info``, ``segmentation``.
     With ``labels=True`` the latched segmentation ``LabelMap`` is followed too (:attr:`labels`).
-    Callbacks go to their own reentrant group, so a service callback may wait for a frame.
+    The subscriptions live on a :class:`~robotracer.ros.subscription_thread.SubscriptionThread`
+    (node ``<node>_camera``): frames keep arriving while the node's own callbacks run, so a
+    service callback may wait for one.
     """
 
     def __init__(self, node, required=("rgb", "depth", "info"), optional=("segmentation",), labels: bool = False, keep: int = 8) -> None:
-        from rclpy.callback_groups import ReentrantCallbackGroup
         from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
         from sensor_msgs.msg import CameraInfo, Image
 
         from robotracer.msg import LabelMap
         from robotracer.ros import topics
+        from robotracer.ros.subscription_thread import SubscriptionThread
 
         streams = {
             "rgb": (topics.COLOR_IMAGE, Image),
@@ -100,15 +102,15 @@ class CameraSubscriptions:
         self._types = {s: streams[s][1] for s in (*required, *optional)}
         self._sync = FrameSynchronizer(list(required), optional=list(optional), keep=keep)
         self.labels = None
-        group = ReentrantCallbackGroup()
+        self.thread = SubscriptionThread(node, "camera")
         for stream, typ in self._types.items():
-            node.create_subscription(
+            self.thread.create_subscription(
                 typ, self.topics[stream], lambda raw, s=stream, t=typ: self._sync.add(s, header_stamp_of_serialized(raw, t), raw),
-                qos_profile_sensor_data, callback_group=group, raw=True,
+                qos_profile_sensor_data, raw=True,
             )
         if labels:
             latched = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
-            node.create_subscription(LabelMap, topics.SEGMENTATION_LABELS, self._on_labels, latched, callback_group=group)
+            self.thread.create_subscription(LabelMap, topics.SEGMENTATION_LABELS, self._on_labels, latched)
 
     def _on_labels(self, msg) -> None:
         self.labels = msg

@@ -16,6 +16,7 @@ from std_msgs.msg import Float64
 
 from robotracer.ros import conversions as conv
 from robotracer.ros import topics
+from robotracer.ros.subscription_thread import SubscriptionThread
 
 
 class TopicArm:
@@ -31,7 +32,9 @@ class TopicArm:
         self._got_state = threading.Event()
         self._cmd = node.create_publisher(JointState, topics.ARM_COMMAND, 10)
         self._grip = node.create_publisher(Float64, topics.GRIPPER_COMMAND, 10)
-        node.create_subscription(JointState, topics.JOINT_STATES, self._on_state, 10)
+        # joint states arrive at up to the sim's 100 Hz: served off the node's own executor
+        self._states = SubscriptionThread(node, "joint_states")
+        self._states.create_subscription(JointState, topics.JOINT_STATES, self._on_state, 10)
 
     def _on_state(self, msg: JointState) -> None:
         index = {n: i for i, n in enumerate(msg.name)}
