@@ -21,6 +21,7 @@ from robotracer.graph import load_graph  # noqa: E402
 from robotracer.language.instruction import parse_instruction  # noqa: E402
 from robotracer.robots.g1 import joints as J  # noqa: E402
 from robotracer.ros.conversions import transform_from_params  # noqa: E402
+from robotracer.ros.nodes.g1_sim_node import SIM_BASE_POSE  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -51,6 +52,8 @@ class G1Graph:
         self.reset_client = self.node.create_client(ResetSim, topics.SIM_RESET)
         self._lock = threading.Lock()
         self._joints: dict[str, float] = {}
+        self._arm_log: list[tuple[float, np.ndarray]] = []
+        self._pelvis_log: list[tuple[float, float]] = []
         self.poses: dict = {}
 
         self.sim_time = 0.0
@@ -59,9 +62,18 @@ class G1Graph:
             with self._lock:
                 self._joints = dict(zip(msg.name, msg.position))
                 self.sim_time = conv.time_to_seconds(msg.header.stamp)
+                self._arm_log.append((self.sim_time, np.array([self._joints[n] for n in ARM_JOINTS])))
+                del self._arm_log[:-2000]
+
+        def on_base(msg) -> None:
+            pelvis = conv.markers_to_poses(msg)["pelvis"][0]
+            with self._lock:
+                self._pelvis_log.append((conv.time_to_seconds(msg.markers[0].header.stamp), float(pelvis[2])))
+                del self._pelvis_log[:-2000]
 
         latched = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
         self.node.create_subscription(JointState, topics.JOINT_STATES, on_joints, 10)
+        self.node.create_subscription(MarkerArray, SIM_BASE_POSE, on_base, 10)
         self.node.create_subscription(
             MarkerArray, topics.SIM_OBJECT_POSES, lambda m: self.poses.update(conv.markers_to_poses(m)), latched
         )
@@ -107,6 +119,16 @@ class G1Graph:
 
     def object_poses(self) -> dict:
         return {k: (v[0].copy(), v[1].copy()) for k, v in self.poses.items()}
+
+    def joint_history(self) -> list[tuple[float, np.ndarray]]:
+        """``(sim time, (14,) arm angles)`` of the recent /joint_states."""
+        with self._lock:
+            return list(self._arm_log)
+
+    def pelvis_heights(self, since: float) -> np.ndarray:
+        """Ground-truth pelvis heights (m) published from sim time ``since`` on."""
+        with self._lock:
+            return np.array([z for t, z in self._pelvis_log if t >= since])
 
 
 @pytest.fixture(scope="module")
@@ -172,3 +194,45 @@ def test_cup_ends_left_of_the_plate(g1_graph):
     g1_graph.wait_sim(2.0)
     report = check_placement(parse_instruction(instruction), before, g1_graph.object_poses(), T_BASE_CAMERA, table_z=TABLE_Z)
     assert report.success, report.to_dict()
+
+
+PELVIS_MIN_HEIGHT = 0.72  # metres: standing (about 0.79 at rest)
+
+
+@pytest.mark.timeout(1500)
+def test_second_goal_while_one_runs_is_rejected(g1_graph):
+    from robotracer.ros.trace_client import TraceClient
+
+    g1_graph.reset()
+    executing, first = threading.Event(), {}
+
+    def run_first() -> None:  # runs to its end: after a cancel the arm would stay up, in the next capture's view
+        first["outcome"] = g1_graph.client.send(
+            "put the cup left of the plate", feedback=lambda fb: fb.stage == "execute" and executing.set(), timeout_s=1200
+        )
+
+    runner = threading.Thread(target=run_first)
+    runner.start()
+    assert executing.wait(300), "the first goal never reached execute"
+    second = TraceClient(g1_graph.node).send("put the cup on the plate", timeout_s=60)
+    runner.join(1200)
+    assert second.status == "rejected" and "one goal at a time" in second.reason, (second.status, second.reason)
+    assert first["outcome"].success, f"{first['outcome'].failed_stage}: {first['outcome'].reason}"
+
+
+@pytest.mark.timeout(900)
+def test_cancel_mid_execution_holds_the_arm_and_the_robot_keeps_standing(g1_graph):
+    # last in this module: the arm holds where it stopped (arm-SDK weight 1) until the next goal
+    from test_trace_action_ur5 import assert_arm_still_half_a_second_after
+
+    g1_graph.reset()
+    outcome = g1_graph.client.send(
+        "put the cup left of the plate",
+        cancel_when=lambda fb: fb.stage == "execute" and fb.current_waypoint >= 1,  # the arm moving over the cup
+        timeout_s=600,
+    )
+    cancel_sim_time = g1_graph.sim_time
+    assert not outcome.success and outcome.status == "canceled", f"{outcome.status}: {outcome.reason}"
+    assert_arm_still_half_a_second_after(g1_graph, cancel_sim_time)
+    heights = g1_graph.pelvis_heights(since=cancel_sim_time)
+    assert len(heights) > 5 and heights.min() > PELVIS_MIN_HEIGHT, f"pelvis down to {heights.min():.3f} m after the cancel"

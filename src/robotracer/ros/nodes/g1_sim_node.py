@@ -8,10 +8,15 @@ reaches the robot that way only. The ROS side publishes the same topics as the U
 the Dex3 hand joints), the head camera (rgb8 + 32FC1 metres with identical stamps, CameraInfo),
 the ground-truth segmentation (16UC1 + ``LabelMap`` named ``sim_ground_truth``), the objects'
 ground-truth poses (``/sim/object_poses``, in the ``pelvis`` frame of the standing pose at the
-last reset, so the robot swaying does not shift them), and ``/sim/reset``.
+last reset, so the robot swaying does not shift them), the pelvis's ground-truth pose in the world
+(:data:`SIM_BASE_POSE`, with the joint states) and ``/sim/reset``.
 
-Physics, the SDK bridge and rendering run in the main thread (the EGL context belongs to it),
-everything on the simulation clock; ROS callbacks spin in a background executor thread.
+Physics and the SDK bridge run in the main thread, everything on the simulation clock; the head
+camera renders in a process of its own (:class:`~robotracer.sim.g1.camera_process.HeadCameraProcess`):
+when a frame is due the physics thread hands it the state (waiting for the previous frame if it is
+still being drawn, so frames stay on the ``camera_rate_hz`` schedule of simulated time) and the
+frame is published, stamped with the simulation time of that state, when it comes back. ROS
+callbacks spin in a background executor thread.
 """
 
 from __future__ import annotations
@@ -22,13 +27,16 @@ import numpy as np
 
 from robotracer.ros.node_runtime import configure_environment, declare_parameters
 
+SIM_BASE_POSE = "/sim/base_pose"  # visualization_msgs/MarkerArray: the pelvis in the world frame (ground truth)
+
 DEFAULTS = {
     "seed": -1,  # the G1 scene has fixed layouts: -1 only
     "layout": "head_camera",  # robotracer.sim.g1.scene.LAYOUTS: head_camera (all in view) | default
     "sdk_domain_id": 1,  # unitree_sdk2py (cyclonedds) domain, separate from ROS_DOMAIN_ID
     "sdk_interface": "lo",
-    "lowstate_rate_hz": 100.0,  # rt/lowstate (the real robot: 500 Hz; 100 Hz keeps the loop real-time here)
-    "camera_rate_hz": 10.0,
+    "lowstate_rate_hz": 500.0,  # rt/lowstate, as on the real robot
+    "camera_rate_hz": 10.0,  # simulated time
+    "camera_render_threads": 0,  # Mesa llvmpipe threads of the camera process (0: one per CPU)
     "joint_state_rate_hz": 50.0,
     "clock_rate_hz": 100.0,
     "settle_s": 1.0,  # simulated seconds the robot stands still after start and reset before it is served
@@ -90,6 +98,7 @@ def main() -> int:
     from std_msgs.msg import Header
     from visualization_msgs.msg import MarkerArray
 
+    from robotracer.geometry.transforms import RigidTransform
     from robotracer.msg import LabelMap
     from robotracer.ros import conversions as conv
     from robotracer.ros import topics
@@ -107,7 +116,7 @@ def main() -> int:
         if int(p["seed"]) >= 0:
             raise ValueError(f"the G1 scene has fixed object layouts (parameter layout); use seed -1 (got {p['seed']})")
         from robotracer.sim.g1.bridge import BridgeConfig, G1SdkBridge
-        from robotracer.sim.g1.camera import HeadCamera
+        from robotracer.sim.g1.camera_process import HeadCameraProcess
         from robotracer.sim.g1.scene import LAYOUTS, G1SceneConfig
         from robotracer.sim.g1.sim import G1Sim
 
@@ -119,7 +128,7 @@ def main() -> int:
             domain_id=int(p["sdk_domain_id"]), interface=str(p["sdk_interface"]),
             state_hz=float(p["lowstate_rate_hz"]), camera_hz=0.0, realtime=bool(p["real_time"]),
         )  # fmt: skip
-        camera = HeadCamera(sim.scene)
+        camera = HeadCameraProcess(sim.scene, render_threads=int(p["camera_render_threads"]))
     except Exception as exc:
         log.fatal(f"cannot build the G1 simulation: {exc}")
         rclpy.try_shutdown()
@@ -134,6 +143,7 @@ def main() -> int:
     pub_seg = node.create_publisher(Image, topics.SEGMENTATION_IMAGE, qos_profile_sensor_data)
     pub_labels = node.create_publisher(LabelMap, topics.SEGMENTATION_LABELS, latched)
     pub_objects = node.create_publisher(MarkerArray, topics.SIM_OBJECT_POSES, latched)
+    pub_base = node.create_publisher(MarkerArray, SIM_BASE_POSE, 10)
 
     reset = {"requested": threading.Event(), "done": threading.Event(), "seed": -1, "ok": False, "message": ""}
 
@@ -177,6 +187,16 @@ def main() -> int:
         poses = object_poses_in_base(sim, standing["T_world_pelvis"])
         pub_objects.publish(conv.poses_to_markers(poses, Header(stamp=stamp, frame_id=base_frame)))
 
+    def publish_frame(frame) -> None:
+        # in the camera's receiver thread, stamped with the simulation time of the state it shows
+        header = Header(stamp=conv.seconds_to_time(frame.stamp), frame_id=cam_frame)
+        pub_rgb.publish(conv.numpy_to_image(frame.rgb, "rgb8", header))
+        pub_depth.publish(conv.numpy_to_image(frame.depth, "32FC1", header))
+        pub_seg.publish(conv.numpy_to_image(frame.segmentation, "16UC1", header))
+        pub_info.publish(conv.intrinsics_to_camera_info(camera.intrinsics, header))
+
+    camera.on_frame = publish_frame
+
     def on_step(_sim) -> None:
         # between two physics steps, in the physics thread: the simulation clock never runs backwards
         if reset["requested"].is_set():
@@ -202,19 +222,19 @@ def main() -> int:
             elif what == "joints":
                 q, dq = joint_values(sim)
                 pub_joints.publish(conv.joint_state(names, q, dq, stamp))
+                pelvis = sim.body_pose("pelvis")
+                quat_xyzw = RigidTransform.from_matrix(pelvis).quat_xyzw
+                pelvis_pose = {"pelvis": (pelvis[:3, 3], np.roll(quat_xyzw, 1))}
+                pub_base.publish(conv.poses_to_markers(pelvis_pose, Header(stamp=stamp, frame_id="world"), ns="base"))
             elif what == "camera":
-                frame = camera.render(sim.data)
-                header = Header(stamp=stamp, frame_id=cam_frame)
-                pub_rgb.publish(conv.numpy_to_image(frame.rgb, "rgb8", header))
-                pub_depth.publish(conv.numpy_to_image(frame.depth, "32FC1", header))
-                pub_seg.publish(conv.numpy_to_image(frame.segmentation, "16UC1", header))
-                pub_info.publish(conv.intrinsics_to_camera_info(camera.intrinsics, header))
+                camera.submit(sim.data)  # published by publish_frame when drawn
                 publish_objects(stamp)
 
     try:
         bridge = G1SdkBridge(sim, bridge_config, on_step=on_step)
     except Exception as exc:
         log.fatal(f"cannot open the unitree_sdk2py channels on domain {p['sdk_domain_id']} ({p['sdk_interface']}): {exc}")
+        camera.close()
         executor.shutdown(timeout_sec=1.0)
         rclpy.try_shutdown()
         return 1
