@@ -42,6 +42,25 @@ print(n, flush=True)
 """
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and its direct children (Linux /proc)."""
+    import os
+
+    def one(p: int) -> float:
+        fields = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    total = one(pid)
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if int(open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()[1]) == pid:
+                    total += one(int(entry))
+            except (OSError, ValueError, IndexError):
+                pass
+    return total
+
+
 def pct(values, q):
     return float(np.percentile(values, q)) if len(values) else float("nan")
 
@@ -90,7 +109,9 @@ def core_costs(goals: int) -> dict[str, list[float]]:
     from robotracer.tracers import Observation, make_tracer
     from robotracer.validation import WorkspaceBounds, validate_trace
 
-    p = load_graph("ur5").node("task_server").parameters
+    graph = load_graph("ur5")
+    p = graph.node("task_server").parameters
+    planning = PickPlaceParams(**graph.node("ur5_controller").parameters.get("planning", {}))  # as the graph plans
     sim = TabletopSim(TabletopConfig(camera_xyz=tuple(p["camera_xyz"]), camera_rpy=tuple(p["camera_rpy"])))
     frame = sim.render()
     obs = Observation(frame.rgb, frame.depth, sim.intrinsics, frame.segmentation, frame.labels, "sim_ground_truth")
@@ -110,7 +131,7 @@ def core_costs(goals: int) -> dict[str, list[float]]:
         validate_trace(lifted, frame.depth, sim.intrinsics, T, mask, ws)
         out["validate"].append(time.process_time() - t)
         t = time.process_time()
-        plan_pick_and_place(lifted, sim.arm_positions(), kin, PickPlaceParams())
+        plan_pick_and_place(lifted, sim.arm_positions(), kin, planning)
         out["plan"].append(time.process_time() - t)
     sim.close()
     return {k: [x * 1e3 for x in v] for k, v in out.items()}
@@ -163,7 +184,13 @@ def main() -> int:
                 return 1
         time.sleep(3.0)
         stamps.clear()
+        pids = {name: proc.pid for name, proc in running.procs.items()}
+        cpu0, wall0 = {n: process_cpu_seconds(p) for n, p in pids.items()}, time.monotonic()
         time.sleep(5.0)
+        idle_s = time.monotonic() - wall0
+        idle = {n: 100.0 * (process_cpu_seconds(p) - cpu0[n]) / idle_s for n, p in pids.items()}
+        print("CPU of each node process with no goal running (% of one core): "
+              + ", ".join(f"{n} {v:.0f}" for n, v in idle.items()))
         if len(stamps) > 2:
             wall = stamps[-1][0] - stamps[0][0]
             sim = stamps[-1][1] - stamps[0][1]
@@ -183,7 +210,8 @@ def main() -> int:
                 per_stage.setdefault(k, []).append(v * 1e3)
         ex.shutdown(timeout_sec=1.0)
         node.destroy_node()
-    print(f"{args.goals} dry-run goals ({failures} failed), per-stage latency (ms):")
+    load = open("/proc/loadavg").read().split()[:3]
+    print(f"{args.goals} dry-run goals ({failures} failed), per-stage latency (ms); load average {' '.join(load)} on {os.cpu_count()} cores:")
     total = np.zeros(len(next(iter(per_stage.values()), [])))
     for k, v in per_stage.items():
         print(f"  {k:9s} p50 {pct(v, 50):7.2f}  p95 {pct(v, 95):7.2f}  max {max(v):7.2f}")

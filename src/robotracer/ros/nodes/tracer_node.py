@@ -113,7 +113,8 @@ def _build():
 
 
 def main() -> int:
-    return run_node(_build)
+    # one request at a time; camera frames arrive on their own thread (CameraSubscriptions)
+    return run_node(_build, threads=1)
 
 
 if __name__ == "__main__":
