@@ -62,6 +62,13 @@ def numpy_to_image(array: np.ndarray, encoding: str, header: Header | None = Non
     return msg
 
 
+def image_encoding_dtype(encoding: str) -> tuple[type, int]:
+    """``(numpy dtype, channels)`` of a supported image encoding."""
+    if encoding not in _ENCODINGS:
+        raise ConversionError(f"unsupported image encoding {encoding!r}; supported: {', '.join(_ENCODINGS)}")
+    return _ENCODINGS[encoding]
+
+
 def image_to_numpy(msg: Image) -> np.ndarray:
     """``sensor_msgs/Image`` -> ``(H, W[, C])`` array (a read-only view of the message data)."""
     if msg.encoding not in _ENCODINGS:

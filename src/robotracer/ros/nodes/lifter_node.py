@@ -80,19 +80,20 @@ def _build():
 
         def on_lift(self, request, response):
             target = request.target_frame or self.p["base_frame"]
-            depth_msg, info = request.depth, request.camera_info
+            info, depth = request.camera_info, None
             if info.width == 0:  # the frame the trace was made on, from this node's camera subscriptions
-                stamp = conv.time_to_seconds(request.trace.header.stamp)
-                frame = self.camera.wait_for(stamp, float(self.p["frame_wait_s"]))
+                frame = self.camera.wait_for(request.trace.header.stamp, float(self.p["frame_wait_s"]))
                 if frame is None:
+                    stamp = conv.time_to_seconds(request.trace.header.stamp)
                     response.success, response.frame_missing = False, True
                     response.reason = f"camera frame {stamp:.3f} s never reached the lifter (dropped or too old)"
                     return response
-                depth_msg, info = frame["depth"], frame["info"]
+                info, depth = frame["info"], frame.array("depth")
             try:
+                if request.camera_info.width and request.depth.data:
+                    depth = conv.image_to_numpy(request.depth)
                 trace = conv.msg_to_trace(request.trace)
                 intr = conv.camera_info_to_intrinsics(info)
-                depth = conv.image_to_numpy(depth_msg) if depth_msg.data else None
                 source = info.header.frame_id or self.p["camera_frame"]
                 tol = float(self.p["endpoint_tolerance_m"])
                 lifted = lift_trace(

@@ -23,6 +23,7 @@ DEFAULTS = {
     "camera_rpy": [0.0, 0.0, 0.0],
     "max_frame_age_s": 1.0,  # by the camera's clock (sim time in simulation)
     "max_frame_wall_age_s": 5.0,  # by the wall clock: catches a camera/simulator that stopped
+    "capture_wait_s": 1.0,  # wall seconds a goal waits for a first camera frame (just after start-up)
     "service_wait_s": 10.0,
     "infer_timeout_s": 60.0,
     "lift_timeout_s": 5.0,
@@ -155,6 +156,10 @@ def _build():
             watch.start("capture")
             self._feedback(goal_handle, "capture")
             frame = self.camera.latest(prefer=("segmentation",))
+            deadline = time.monotonic() + float(self.p["capture_wait_s"])
+            while frame is None and time.monotonic() < deadline:
+                time.sleep(0.02)
+                frame = self.camera.latest(prefer=("segmentation",))
             if frame is None:
                 raise GoalFailed(
                     "capture", f"no camera frame received on {topics.COLOR_IMAGE} + {topics.DEPTH_IMAGE} (is the camera running?)"
@@ -207,7 +212,7 @@ def _build():
         def _infer(self, instruction: str, frame):
             """The tracer's answer on ``frame``: named by its stamp; sent in full if the tracer lacks it."""
             timeout = float(self.p["infer_timeout_s"])
-            req = InferTrace.Request(instruction=instruction, frame_stamp=conv.seconds_to_time(frame.stamp))
+            req = InferTrace.Request(instruction=instruction, frame_stamp=frame.time)
             inferred = self._call(self.infer_client, req, timeout, "infer", "tracer")
             if inferred.frame_missing:
                 self.get_logger().info(f"{inferred.reason}: sending it with the request")
@@ -234,14 +239,14 @@ def _build():
             from robotracer.validation import WorkspaceBounds, validate_trace
 
             trace3d = conv.msg_to_trace3d(trace_msg)
-            depth = conv.image_to_numpy(frame["depth"])
+            depth = frame.array("depth")
             intr = conv.camera_info_to_intrinsics(frame["info"])
             mask = None
-            seg, labels = frame.get("segmentation"), self.camera.labels
+            seg, labels = frame.array("segmentation"), self.camera.labels
             if seg is not None and labels is not None and trace_msg.moved_object:
                 ids = [i for i, n in conv.label_map_to_dict(labels).items() if n == trace_msg.moved_object]
                 if ids:
-                    mask = np.isin(conv.image_to_numpy(seg), ids)
+                    mask = np.isin(seg, ids)
             workspace = WorkspaceBounds(
                 lower=tuple(self.p["workspace.lower"]),
                 upper=tuple(self.p["workspace.upper"]),

@@ -53,35 +53,45 @@ def _build():
             self.camera = CameraSubscriptions(self, labels=True)
             self.create_service(InferTrace, topics.TRACER_INFER, self.on_infer)
 
-        def _frame_of(self, request):
-            """(rgb, depth, camera_info, segmentation or None, LabelMap) of the request, or None when
-            it names a camera frame this node has not received."""
+        def _observation(self, request):
+            """(Observation, header of the colour image) of the request, or None when it names a
+            camera frame this node has not received."""
             if request.rgb.data:
-                seg = request.segmentation if request.segmentation.data else None
-                return request.rgb, request.depth, request.camera_info, seg, request.labels
-            frame = self.camera.wait_for(conv.time_to_seconds(request.frame_stamp), self.frame_wait_s, ("segmentation",))
+                labels, seg = request.labels, request.segmentation
+                obs = Observation(
+                    rgb=conv.image_to_numpy(request.rgb),
+                    depth=conv.image_to_numpy(request.depth),
+                    intrinsics=conv.camera_info_to_intrinsics(request.camera_info),
+                    segmentation=conv.image_to_numpy(seg) if seg.data else None,
+                    labels=conv.label_map_to_dict(labels),
+                    label_source=labels.source,
+                    stamp=conv.time_to_seconds(request.rgb.header.stamp),
+                )
+                return obs, request.rgb.header
+            frame = self.camera.wait_for(request.frame_stamp, self.frame_wait_s, ("segmentation",))
             if frame is None:
                 return None
-            return frame["rgb"], frame["depth"], frame["info"], frame.get("segmentation"), self.camera.labels or LabelMap()
+            labels = self.camera.labels or LabelMap()
+            obs = Observation(
+                rgb=frame.array("rgb"),
+                depth=frame.array("depth"),
+                intrinsics=conv.camera_info_to_intrinsics(frame["info"]),
+                segmentation=frame.array("segmentation"),
+                labels=conv.label_map_to_dict(labels),
+                label_source=labels.source,
+                stamp=frame.stamp,
+            )
+            return obs, frame.header("rgb")
 
         def on_infer(self, request, response):
             try:
-                frame = self._frame_of(request)
-                if frame is None:
+                found = self._observation(request)
+                if found is None:
                     stamp = conv.time_to_seconds(request.frame_stamp)
                     response.success, response.frame_missing = False, True
                     response.reason = f"camera frame {stamp:.3f} s never reached the tracer (dropped or too old)"
                     return response
-                rgb, depth, info, seg, labels = frame
-                obs = Observation(
-                    rgb=conv.image_to_numpy(rgb),
-                    depth=conv.image_to_numpy(depth),
-                    intrinsics=conv.camera_info_to_intrinsics(info),
-                    segmentation=conv.image_to_numpy(seg) if seg is not None and seg.data else None,
-                    labels=conv.label_map_to_dict(labels),
-                    label_source=labels.source,
-                    stamp=conv.time_to_seconds(rgb.header.stamp),
-                )
+                obs, header = found
                 answer = timed_infer(self.backend, obs, request.instruction)
             except (TracerError, ValueError) as exc:
                 response.success, response.reason = False, str(exc)
@@ -95,14 +105,14 @@ def _build():
             response.seconds = answer.seconds
             response.trace = conv.trace_to_msg(
                 answer.trace.to_normalized(obs.intrinsics.width, obs.intrinsics.height),
-                rgb.header,
+                header,
                 instruction=request.instruction,
                 source=answer.backend,
                 moved_object=answer.moved_object,
             )
             response.trace.image_width, response.trace.image_height = obs.intrinsics.width, obs.intrinsics.height
             if self.publish_overlay:  # drawn after the answer has gone out: not on the goal's critical path
-                start_low_priority(self._publish_overlay, obs.rgb, answer, request.instruction, rgb.header)
+                start_low_priority(self._publish_overlay, obs.rgb, answer, request.instruction, header)
             return response
 
         def _publish_overlay(self, rgb, answer, instruction: str, header) -> None:
