@@ -21,7 +21,9 @@ from robotracer.graph import load_graph  # noqa: E402
 from robotracer.language.instruction import parse_instruction  # noqa: E402
 from robotracer.robots.g1 import joints as J  # noqa: E402
 from robotracer.ros.conversions import transform_from_params  # noqa: E402
-from robotracer.ros.nodes.g1_sim_node import SIM_BASE_POSE  # noqa: E402
+from robotracer.ros.topics import SIM_BASE_POSE  # noqa: E402
+
+from motion_checks import EStopAtWaypoint, assert_arm_still_half_a_second_after  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -97,6 +99,21 @@ class G1Graph:
             time.sleep(0.01)
         assert future.result().success, future.result().message
         self.wait_sim(settle_s)  # the robot settles on its feet; fresh frames and poses
+
+    def release_arm(self, timeout: float = 60.0):
+        """Call the controller's ``/controller/release_arm`` (std_srvs/Trigger); its response."""
+        from std_srvs.srv import Trigger
+
+        from robotracer.ros import topics
+
+        client = self.node.create_client(Trigger, topics.RELEASE_ARM)
+        assert client.wait_for_service(timeout_sec=30.0), "no /controller/release_arm"
+        future = client.call_async(Trigger.Request())
+        deadline = time.monotonic() + timeout
+        while not future.done():
+            assert time.monotonic() < deadline, "release_arm did not answer"
+            time.sleep(0.01)
+        return future.result()
 
     def wait_sim(self, seconds: float) -> None:
         """Wait ``seconds`` of simulated time (the simulator may run slower than real time)."""
@@ -222,9 +239,6 @@ def test_second_goal_while_one_runs_is_rejected(g1_graph):
 
 @pytest.mark.timeout(900)
 def test_cancel_mid_execution_holds_the_arm_and_the_robot_keeps_standing(g1_graph):
-    # last in this module: the arm holds where it stopped (arm-SDK weight 1) until the next goal
-    from test_trace_action_ur5 import assert_arm_still_half_a_second_after
-
     g1_graph.reset()
     outcome = g1_graph.client.send(
         "put the cup left of the plate",
@@ -236,3 +250,31 @@ def test_cancel_mid_execution_holds_the_arm_and_the_robot_keeps_standing(g1_grap
     assert_arm_still_half_a_second_after(g1_graph, cancel_sim_time)
     heights = g1_graph.pelvis_heights(since=cancel_sim_time)
     assert len(heights) > 5 and heights.min() > PELVIS_MIN_HEIGHT, f"pelvis down to {heights.min():.3f} m after the cancel"
+    # the arm holds under arm-SDK control until it is released to the standing controller
+    held = g1_graph.arm_joints()
+    released = g1_graph.release_arm()
+    assert released.success, released.message
+    g1_graph.wait_sim(1.0)
+    assert float(np.max(np.abs(g1_graph.arm_joints() - held))) > 0.05, "the released arm did not go back to standing"
+
+
+@pytest.mark.timeout(900)
+def test_estop_holds_the_arm_keeps_the_robot_standing_and_refuses_goals_until_released(g1_graph):
+    g1_graph.reset()
+    estop = EStopAtWaypoint(g1_graph, waypoint=1)
+    try:
+        outcome = g1_graph.client.send("put the cup left of the plate", feedback=estop, timeout_s=600)
+        assert estop.engaged, f"the goal never reached execute: {outcome.reason}"
+        assert not outcome.success and outcome.failed_stage == "execute" and "e-stop engaged" in outcome.reason, outcome.reason
+        assert_arm_still_half_a_second_after(g1_graph, estop.sim_time)
+        heights = g1_graph.pelvis_heights(since=estop.sim_time)
+        assert len(heights) > 5 and heights.min() > PELVIS_MIN_HEIGHT, f"pelvis down to {heights.min():.3f} m after the e-stop"
+        blocked = g1_graph.client.send("put the cup left of the plate", timeout_s=120)
+        assert not blocked.success and "e-stop engaged" in blocked.reason
+        refused = g1_graph.release_arm()
+        assert not refused.success and "e-stop engaged" in refused.message
+    finally:
+        estop.release()
+    time.sleep(1.0)
+    released = g1_graph.release_arm()
+    assert released.success, released.message

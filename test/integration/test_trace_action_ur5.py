@@ -12,6 +12,8 @@ from robotracer.geometry.transforms import RigidTransform
 from robotracer.graph import load_graph
 from robotracer.language.instruction import parse_instruction
 
+from motion_checks import EStopAtWaypoint, assert_arm_still_half_a_second_after
+
 
 def arm_moved(before: np.ndarray, after: np.ndarray, tol: float = 2e-3) -> bool:
     return bool(np.max(np.abs(after - before)) > tol)
@@ -76,15 +78,6 @@ def test_unreachable_target_is_refused_before_motion(ur5_graph):
     assert not arm_moved(q0, ur5_graph.joints())
 
 
-def assert_arm_still_half_a_second_after(graph, sim_t0: float) -> None:
-    """The arm's joints hold still from 0.5 s of sim time after ``sim_t0`` on."""
-    time.sleep(3.0)
-    settled = [q for t, q in graph.joint_history() if t >= sim_t0 + 0.5]
-    assert len(settled) > 5, f"only {len(settled)} joint states after the stop"
-    drift = np.max(np.abs(np.array(settled) - settled[0]))
-    assert drift < 0.01, f"arm still moving {drift:.3f} rad after 0.5 s of sim time"
-
-
 def test_cancel_mid_motion_stops_the_arm_within_half_a_second(ur5_graph):
     ur5_graph.reset(-1)
     outcome = ur5_graph.client.send(
@@ -98,30 +91,19 @@ def test_cancel_mid_motion_stops_the_arm_within_half_a_second(ur5_graph):
 
 
 def test_estop_stops_the_arm_and_refuses_goals_until_released(ur5_graph):
-    from std_msgs.msg import Bool
-
-    from robotracer.ros.estop import publish_estop
-
     ur5_graph.reset(-1)
-    estop = {}
-
-    def engage_mid_motion(fb):
-        if fb.stage == "execute" and fb.current_waypoint >= 2 and "pub" not in estop:
-            estop["sim_time"] = ur5_graph.sim_time
-            estop["pub"] = publish_estop(ur5_graph.node, True)
-
+    estop = EStopAtWaypoint(ur5_graph, waypoint=2)
     try:
-        outcome = ur5_graph.client.send("put the cup left of the plate", feedback=engage_mid_motion, timeout_s=900)
-        assert "pub" in estop, f"the goal never reached waypoint 2 of execute: {outcome.reason}"
+        outcome = ur5_graph.client.send("put the cup left of the plate", feedback=estop, timeout_s=900)
+        assert estop.engaged, f"the goal never reached waypoint 2 of execute: {outcome.reason}"
         assert not outcome.success and outcome.failed_stage == "execute" and "e-stop engaged" in outcome.reason
-        assert_arm_still_half_a_second_after(ur5_graph, estop["sim_time"])
+        assert_arm_still_half_a_second_after(ur5_graph, estop.sim_time)
         held = ur5_graph.joints()
         blocked = ur5_graph.client.send("put the cup left of the plate", timeout_s=120)
         assert not blocked.success and "e-stop engaged" in blocked.reason
         assert not arm_moved(held, ur5_graph.joints())
     finally:
-        if "pub" in estop:
-            estop["pub"].publish(Bool(data=False))
+        estop.release()
     time.sleep(1.0)
     ur5_graph.reset(-1)
     released = ur5_graph.client.send("put the apple on the plate", dry_run=True, timeout_s=120)

@@ -7,7 +7,11 @@ plan segment — reach, over, approach, carry, retreat, home —, ``current_wayp
 ``progress`` 0..1). Traces must be in the ``pelvis`` frame. The robot is reached only through
 :class:`~robotracer.robots.g1.driver.G1Driver` (``rt/lowstate``, ``rt/arm_sdk`` with its fade-in
 weight, ``rt/dex3/*``) on ``sdk_domain_id`` / ``sdk_interface``: the simulation bridge or the real
-G1. Cancel holds the arm where it stopped; the legs never leave the standing controller.
+G1. Cancel holds the arm where it stopped; the legs never leave the standing controller. The
+e-stop (``/estop``, std_msgs/Bool, latched) does the same, aborts the running trace and refuses
+plans and executions until it is released. A held arm stays under arm-SDK control (weight 1)
+until the next trace or ``/controller/release_arm`` (std_srvs/Trigger), which fades the weight
+out and hands the arm back to the standing controller (the arm moves to its standing posture).
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ def _build():
     from rclpy.action import ActionServer, CancelResponse, GoalResponse
     from rclpy.callback_groups import ReentrantCallbackGroup
     from rclpy.node import Node
+    from std_srvs.srv import Trigger
     from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
     from robotracer.action import ExecuteTrace
@@ -65,6 +70,7 @@ def _build():
     )
     from robotracer.ros import conversions as conv
     from robotracer.ros import topics
+    from robotracer.ros.estop import ENGAGED_REASON, EStopListener
     from robotracer.srv import PlanTrace
 
     class G1ControllerNode(Node):
@@ -87,8 +93,10 @@ def _build():
             self.busy = False
             self._cancel = threading.Event()
             self._last_plan = None  # (trace key, PickPlacePlan): the plan service's result, reused by execute
+            self.estop = EStopListener(self, on_engage=self._cancel.set)  # the follower holds the arm on it
             group = ReentrantCallbackGroup()
             self.create_service(PlanTrace, topics.PLAN_TRACE, self.on_plan, callback_group=group)
+            self.create_service(Trigger, topics.RELEASE_ARM, self.on_release_arm, callback_group=group)
             self.server = ActionServer(
                 self, ExecuteTrace, topics.EXECUTE_TRACE,
                 execute_callback=self.on_execute, goal_callback=self.on_goal,
@@ -120,6 +128,8 @@ def _build():
 
         # ------------------------------------------------------------ planning
         def plan(self, trace_msg):
+            if self.estop.engaged:
+                raise UnreachableTraceError(ENGAGED_REASON)
             trace = conv.msg_to_trace3d(trace_msg)
             if trace.frame_id != self.p["base_frame"]:
                 raise UnreachableTraceError(
@@ -154,6 +164,20 @@ def _build():
                 f"planned with the {plan.side} arm: {len(plan.ik_seconds)} IK waypoints "
                 f"({1e3 * float(np.mean(plan.ik_seconds)):.2f} ms each), {plan.duration:.1f} s of motion"
             )
+            return response
+
+        def on_release_arm(self, _request, response):
+            if self.busy:
+                response.success, response.message = False, "executing a trace: cancel it first"
+            elif self.estop.engaged:
+                response.success, response.message = False, ENGAGED_REASON
+            else:
+                try:
+                    self.connect()
+                    self.driver.fade_out(wait=True)
+                    response.success, response.message = True, "arm handed back to the standing controller"
+                except G1DriverError as exc:
+                    response.success, response.message = False, f"G1 not reachable: {exc}"
             return response
 
         # ------------------------------------------------------------ execute action
@@ -197,6 +221,10 @@ def _build():
             try:
                 report = self.follower.execute(plan, cancel=self._cancel, on_progress=on_progress)
             except ExecutionCancelled as exc:
+                if self.estop.engaged:
+                    goal_handle.abort()
+                    result.success, result.reason = False, f"{ENGAGED_REASON}; the robot keeps standing"
+                    return result
                 goal_handle.canceled()
                 result.success, result.reason = False, f"canceled: {exc}; the robot keeps standing"
                 return result

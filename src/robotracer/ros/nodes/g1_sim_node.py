@@ -9,7 +9,7 @@ the Dex3 hand joints), the head camera (rgb8 + 32FC1 metres with identical stamp
 the ground-truth segmentation (16UC1 + ``LabelMap`` named ``sim_ground_truth``), the objects'
 ground-truth poses (``/sim/object_poses``, in the ``pelvis`` frame of the standing pose at the
 last reset, so the robot swaying does not shift them), the pelvis's ground-truth pose in the world
-(:data:`SIM_BASE_POSE`, with the joint states) and ``/sim/reset``.
+(``/sim/base_pose``, with the joint states) and ``/sim/reset``.
 
 Physics and the SDK bridge run in the main thread, everything on the simulation clock; the head
 camera renders in a process of its own (:class:`~robotracer.sim.g1.camera_process.HeadCameraProcess`):
@@ -26,8 +26,6 @@ import threading
 import numpy as np
 
 from robotracer.ros.node_runtime import configure_environment, declare_parameters
-
-SIM_BASE_POSE = "/sim/base_pose"  # visualization_msgs/MarkerArray: the pelvis in the world frame (ground truth)
 
 DEFAULTS = {
     "seed": -1,  # the G1 scene has fixed layouts: -1 only
@@ -143,7 +141,7 @@ def main() -> int:
     pub_seg = node.create_publisher(Image, topics.SEGMENTATION_IMAGE, qos_profile_sensor_data)
     pub_labels = node.create_publisher(LabelMap, topics.SEGMENTATION_LABELS, latched)
     pub_objects = node.create_publisher(MarkerArray, topics.SIM_OBJECT_POSES, latched)
-    pub_base = node.create_publisher(MarkerArray, SIM_BASE_POSE, 10)
+    pub_base = node.create_publisher(MarkerArray, topics.SIM_BASE_POSE, 10)
 
     reset = {"requested": threading.Event(), "done": threading.Event(), "seed": -1, "ok": False, "message": ""}
 
