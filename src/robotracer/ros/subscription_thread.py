@@ -53,3 +53,28 @@ class SubscriptionThread:
     def close(self) -> None:
         self._executor.shutdown(timeout_sec=1.0)
         self.node.destroy_node()
+
+
+def serve_clock_from(thread: SubscriptionThread, node) -> bool:
+    """With ``use_sim_time``, take the node's ``/clock`` subscription onto ``thread``'s companion node.
+
+    ``/clock`` arrives at the simulator's 100 Hz; served by the node's multi-threaded executor it
+    costs several times more CPU than on the companion's single-threaded one. ``node.get_clock()``
+    keeps following ``/clock`` exactly as before. Returns whether the subscription was moved
+    (False with wall time, or when rclpy's time source is not the expected one).
+    """
+    from rclpy.time_source import TimeSource
+
+    own = getattr(node, "_time_source", None)  # rclpy keeps it private; checked, not assumed
+    clock = node.get_clock()
+    if not isinstance(own, TimeSource) or not own.ros_time_is_active or getattr(own, "_clock_sub", None) is None:
+        return False
+    moved = TimeSource(node=thread.node)  # the companion's use_sim_time is unset: inactive until told
+    moved._last_time_set = own._last_time_set
+    moved.ros_time_is_active = True  # subscribes /clock on the companion
+    moved.attach_clock(clock)  # the clock keeps its current time and stays on ROS time
+    node.destroy_subscription(own._clock_sub)
+    own._clock_sub = None
+    own._associated_clocks.discard(clock)
+    node._robotracer_clock_source = moved  # keep it alive with the node
+    return True

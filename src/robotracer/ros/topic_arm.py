@@ -20,7 +20,11 @@ from robotracer.ros.subscription_thread import SubscriptionThread
 
 
 class TopicArm:
-    def __init__(self, node, joint_names: list[str], gripper_joint: str = "gripper") -> None:
+    """``thread``: the :class:`SubscriptionThread` that serves ``/joint_states`` (a new one if None)."""
+
+    def __init__(
+        self, node, joint_names: list[str], gripper_joint: str = "gripper", thread: SubscriptionThread | None = None
+    ) -> None:
         self.node = node
         self.joint_names = list(joint_names)
         self.gripper_joint = gripper_joint
@@ -33,7 +37,7 @@ class TopicArm:
         self._cmd = node.create_publisher(JointState, topics.ARM_COMMAND, 10)
         self._grip = node.create_publisher(Float64, topics.GRIPPER_COMMAND, 10)
         # joint states arrive at up to the sim's 100 Hz: served off the node's own executor
-        self._states = SubscriptionThread(node, "joint_states")
+        self._states = thread or SubscriptionThread(node, "joint_states")
         self._states.create_subscription(JointState, topics.JOINT_STATES, self._on_state, 10)
 
     def _on_state(self, msg: JointState) -> None:

@@ -71,6 +71,7 @@ def _build():
     from robotracer.ros import conversions as conv
     from robotracer.ros import topics
     from robotracer.ros.estop import ENGAGED_REASON, EStopListener
+    from robotracer.ros.subscription_thread import SubscriptionThread, serve_clock_from
     from robotracer.srv import PlanTrace
 
     class G1ControllerNode(Node):
@@ -94,6 +95,8 @@ def _build():
             self._cancel = threading.Event()
             self._last_plan = None  # (trace key, PickPlacePlan): the plan service's result, reused by execute
             self.estop = EStopListener(self, on_engage=self._cancel.set)  # the follower holds the arm on it
+            self.clock_thread = SubscriptionThread(self, "clock")
+            serve_clock_from(self.clock_thread, self)  # /clock at 100 Hz: off the multi-threaded executor
             group = ReentrantCallbackGroup()
             self.create_service(PlanTrace, topics.PLAN_TRACE, self.on_plan, callback_group=group)
             self.create_service(Trigger, topics.RELEASE_ARM, self.on_release_arm, callback_group=group)

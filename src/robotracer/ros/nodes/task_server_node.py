@@ -55,6 +55,7 @@ def _build():
     from robotracer.ros import topics
     from robotracer.ros.camera_frames import CameraSubscriptions
     from robotracer.ros.estop import ENGAGED_REASON, EStopListener
+    from robotracer.ros.subscription_thread import serve_clock_from
     from robotracer.srv import InferTrace, LiftTrace, PlanTrace
 
     class TaskServerNode(Node):
@@ -65,6 +66,7 @@ def _build():
             group = ReentrantCallbackGroup()
             # the camera as this node sees it; the tracer and lifter follow the same topics and get frames by stamp
             self.camera = CameraSubscriptions(self, labels=True)
+            serve_clock_from(self.camera.thread, self)  # /clock at 100 Hz: off the multi-threaded executor
             self.estop = EStopListener(self)  # the controller stops the arm; goals are refused while engaged
             self.infer_client = self.create_client(InferTrace, topics.TRACER_INFER, callback_group=group)
             self.lift_client = self.create_client(LiftTrace, topics.LIFTER_LIFT, callback_group=group)

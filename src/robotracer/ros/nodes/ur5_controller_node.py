@@ -29,13 +29,13 @@ DEFAULTS = {
 }
 
 
-def _make_driver(node, p: dict):
+def _make_driver(node, p: dict, thread):
     from robotracer.robots.ur5e.kinematics import UR5eKinematics
 
     if p["driver"] == "topics":
         from robotracer.ros.topic_arm import TopicArm
 
-        return TopicArm(node, list(UR5eKinematics.joint_names))
+        return TopicArm(node, list(UR5eKinematics.joint_names), thread=thread)
     if p["driver"] == "rtde":
         from robotracer.robots import make_robot
 
@@ -54,6 +54,7 @@ def _build():
     from robotracer.ros import conversions as conv
     from robotracer.ros import topics
     from robotracer.ros.estop import ENGAGED_REASON, EStopListener
+    from robotracer.ros.subscription_thread import SubscriptionThread, serve_clock_from
     from robotracer.srv import PlanTrace
     from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
@@ -63,7 +64,10 @@ def _build():
             self.p = declare_parameters(self, DEFAULTS)
             self.planning_params = PickPlaceParams(**parameters_with_prefix(self, "planning"))
             self.kin = UR5eKinematics()
-            self.arm = _make_driver(self, self.p)
+            # /clock and /joint_states (100 Hz each) on a single-threaded companion, off this node's executor
+            self.fast_subscriptions = SubscriptionThread(self, "subscriptions")
+            serve_clock_from(self.fast_subscriptions, self)
+            self.arm = _make_driver(self, self.p, self.fast_subscriptions)
             self.busy = False
             self._last_plan = None  # (trace key, MotionPlan): the plan service's result, reused by execute
             self.estop = EStopListener(self, on_engage=self._on_estop)
