@@ -57,6 +57,7 @@ def _build():
     from robotracer.ros.estop import ENGAGED_REASON, EStopListener
     from robotracer.ros.subscription_thread import serve_clock_from
     from robotracer.srv import InferTrace, LiftTrace, PlanTrace
+    from robotracer.validation import WorkspaceBounds, validate_trace  # imported at start: not in the first goal's time
 
     class TaskServerNode(Node):
         def __init__(self) -> None:
@@ -238,8 +239,6 @@ def _build():
             return lifted.trace
 
         def _validate(self, trace_msg, frame) -> None:
-            from robotracer.validation import WorkspaceBounds, validate_trace
-
             trace3d = conv.msg_to_trace3d(trace_msg)
             depth = frame.array("depth")
             intr = conv.camera_info_to_intrinsics(frame["info"])
