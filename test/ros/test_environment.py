@@ -42,3 +42,28 @@ def test_low_priority_work_runs_niced_and_the_caller_keeps_its_priority():
     start_low_priority(work, "viz").join(5.0)
     assert seen["viz"] == min(before + LOW_PRIORITY_NICE, 19)
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before
+
+
+def test_wait_for_service_returns_as_soon_as_the_service_appears_and_times_out_otherwise():
+    import threading
+    import time
+
+    from robotracer.ros.node_runtime import wait_for_service
+
+    class Context:
+        def ok(self):
+            return True
+
+    class Client:
+        context = Context()
+        ready = False
+
+        def service_is_ready(self):
+            return self.ready
+
+    client = Client()
+    threading.Timer(0.05, lambda: setattr(client, "ready", True)).start()
+    t0 = time.monotonic()
+    assert wait_for_service(client, 5.0)
+    assert time.monotonic() - t0 < 0.2  # not rclpy's 0.25 s polling
+    assert not wait_for_service(Client(), 0.05)

@@ -40,6 +40,20 @@ def parameters_with_prefix(node, prefix: str) -> dict:
     return out
 
 
+def wait_for_service(client, timeout_s: float, poll_s: float = 0.01) -> bool:
+    """Whether ``client``'s service is available within ``timeout_s``, checked every ``poll_s``.
+
+    rclpy's ``Client.wait_for_service`` checks every 0.25 s, which a goal sent right after the
+    graph starts would pay in full.
+    """
+    deadline = time.monotonic() + timeout_s
+    while not client.service_is_ready():
+        if time.monotonic() >= deadline or not client.context.ok():
+            return client.service_is_ready()
+        time.sleep(poll_s)
+    return True
+
+
 def wait_future(future, timeout_s: float):
     """Block (from a callback thread of a MultiThreadedExecutor) until ``future`` is done; None on timeout."""
     done = threading.Event()

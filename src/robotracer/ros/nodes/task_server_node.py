@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from robotracer.ros.node_runtime import Stopwatch, declare_parameters, run_node, wait_future
+from robotracer.ros.node_runtime import Stopwatch, declare_parameters, run_node, wait_for_service, wait_future
 
 DEFAULTS = {
     "robot": "ur5e",
@@ -140,7 +140,7 @@ def _build():
                 raise GoalFailed(stage, "canceled before the robot moved")
 
         def _call(self, client, request, timeout_s: float, stage: str, what: str):
-            if not client.wait_for_service(timeout_sec=float(self.p["service_wait_s"])):
+            if not wait_for_service(client, float(self.p["service_wait_s"])):
                 raise GoalFailed(stage, f"{what} service {client.srv_name} is not available (is its node running?)")
             response = wait_future(client.call_async(request), timeout_s)
             if response is None:
@@ -194,7 +194,7 @@ def _build():
             watch.start("validate")
             self._feedback(goal_handle, "validate", lifted)
             # the controller plans (IK along the trace) in its process while the scene checks run here
-            if not self.plan_client.wait_for_service(timeout_sec=float(self.p["service_wait_s"])):
+            if not wait_for_service(self.plan_client, float(self.p["service_wait_s"])):
                 raise GoalFailed("validate", f"planner service {self.plan_client.srv_name} is not available (is the controller running?)")
             plan_future = self.plan_client.call_async(PlanTrace.Request(trace=lifted))
             if self.p["validate"]:
