@@ -106,3 +106,12 @@ def test_extrinsics_parameters_build_the_transform():
     T = conv.transform_from_params([1.3, 0.0, 0.55], [-2.1451, 0.0, 1.5708])
     ref = RigidTransform.from_xyz_rpy([1.3, 0.0, 0.55], [-2.1451, 0.0, 1.5708])
     np.testing.assert_allclose(T.matrix, ref.matrix)
+
+
+def test_joint_trajectory_carries_names_times_and_positions():
+    times = np.array([0.0, 0.1, 1.25])
+    q = np.arange(9, dtype=float).reshape(3, 3)
+    traj = conv.joint_trajectory(["a", "b", "c"], times, q)
+    assert list(traj.joint_names) == ["a", "b", "c"]
+    assert [p.time_from_start.sec + p.time_from_start.nanosec * 1e-9 for p in traj.points] == pytest.approx(times)
+    np.testing.assert_array_equal([list(p.positions) for p in traj.points], q)

@@ -265,3 +265,13 @@ def seconds_to_duration(t: float):
 
     sec = math.floor(t)
     return Duration(sec=int(sec), nanosec=int(round((t - sec) * 1e9)) % 1_000_000_000)
+
+
+def joint_trajectory(names: list[str], times: np.ndarray, positions: np.ndarray):
+    """``trajectory_msgs/JointTrajectory`` of ``(K,)`` times (s from start) and ``(K, J)`` positions."""
+    from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
+
+    traj = JointTrajectory(joint_names=list(names))
+    for t, q in zip(times, positions):
+        traj.points.append(JointTrajectoryPoint(positions=[float(x) for x in q], time_from_start=seconds_to_duration(float(t))))
+    return traj

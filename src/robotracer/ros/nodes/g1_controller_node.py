@@ -58,9 +58,9 @@ def _build():
     from rclpy.callback_groups import ReentrantCallbackGroup
     from rclpy.node import Node
     from std_srvs.srv import Trigger
-    from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
     from robotracer.action import ExecuteTrace
+    from robotracer.planning.plan_reuse import PlanReuse
     from robotracer.robots.g1.driver import G1Driver, G1DriverConfig, G1DriverError
     from robotracer.robots.g1.follower import (
         ExecutionCancelled,
@@ -93,7 +93,11 @@ def _build():
             self._connected = False
             self.busy = False
             self._cancel = threading.Event()
-            self._last_plan = None  # (trace key, PickPlacePlan): the plan service's result, reused by execute
+            # the plan service's result, reused by execute while the arm is still at its start
+            self.last_plan = PlanReuse(
+                float(self.p["reuse_plan_tolerance_rad"]),
+                lambda plan, q: float(np.max(np.abs(q[list(plan.motors)] - plan.segments[0].q[0]))),
+            )
             self.estop = EStopListener(self, on_engage=self._cancel.set)  # the follower holds the arm on it
             self.clock_thread = SubscriptionThread(self, "clock")
             serve_clock_from(self.clock_thread, self)  # /clock at 100 Hz: off the multi-threaded executor
@@ -138,17 +142,8 @@ def _build():
                 raise UnreachableTraceError(
                     f"trace is in frame {trace.frame_id!r}; the G1 controller needs the base frame {self.p['base_frame']!r}"
                 )
-            key = (trace.frame_id, trace.positions.tobytes())
             q_now = self.arm_q()
-            cached = self._last_plan
-            if cached is not None and cached[0] == key:
-                plan = cached[1]
-                start = plan.segments[0].q[0]
-                if np.max(np.abs(q_now[list(plan.motors)] - start)) < float(self.p["reuse_plan_tolerance_rad"]):
-                    return plan
-            plan = self.follower.plan(trace, q_now)
-            self._last_plan = (key, plan)
-            return plan
+            return self.last_plan.plan(trace, q_now, lambda: self.follower.plan(trace, q_now))
 
         def on_plan(self, request, response):
             try:
@@ -156,13 +151,8 @@ def _build():
             except (UnreachableTraceError, ValueError, G1DriverError) as exc:
                 response.success, response.reason = False, str(getattr(exc, "reason", exc))
                 return response
-            names, times, qs = plan_preview(plan, float(self.p["trajectory_preview_dt_s"]))
-            traj = JointTrajectory(joint_names=names)
-            for t, q in zip(times, qs):
-                pt = JointTrajectoryPoint(positions=[float(x) for x in q])
-                pt.time_from_start = conv.seconds_to_duration(float(t))
-                traj.points.append(pt)
-            response.success, response.trajectory = True, traj
+            response.success = True
+            response.trajectory = conv.joint_trajectory(*plan_preview(plan, float(self.p["trajectory_preview_dt_s"])))
             self.get_logger().info(
                 f"planned with the {plan.side} arm: {len(plan.ik_seconds)} IK waypoints "
                 f"({1e3 * float(np.mean(plan.ik_seconds)):.2f} ms each), {plan.duration:.1f} s of motion"

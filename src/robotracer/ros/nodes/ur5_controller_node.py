@@ -50,13 +50,13 @@ def _build():
 
     from robotracer.action import ExecuteTrace
     from robotracer.planning.pick_place import PickPlaceParams, PlanningError, plan_pick_and_place
+    from robotracer.planning.plan_reuse import PlanReuse
     from robotracer.robots.ur5e.kinematics import UR5eKinematics
     from robotracer.ros import conversions as conv
     from robotracer.ros import topics
     from robotracer.ros.estop import ENGAGED_REASON, EStopListener
     from robotracer.ros.subscription_thread import SubscriptionThread, serve_clock_from
     from robotracer.srv import PlanTrace
-    from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
     class UR5ControllerNode(Node):
         def __init__(self) -> None:
@@ -69,7 +69,10 @@ def _build():
             serve_clock_from(self.fast_subscriptions, self)
             self.arm = _make_driver(self, self.p, self.fast_subscriptions)
             self.busy = False
-            self._last_plan = None  # (trace key, MotionPlan): the plan service's result, reused by execute
+            # the plan service's result, reused by execute while the arm is still at its start
+            self.last_plan = PlanReuse(
+                float(self.p["reuse_plan_tolerance_rad"]), lambda plan, q: float(np.max(np.abs(plan.positions[0] - q)))
+            )
             self.estop = EStopListener(self, on_engage=self._on_estop)
             group = ReentrantCallbackGroup()
             self.create_service(PlanTrace, topics.PLAN_TRACE, self.on_plan, callback_group=group)
@@ -105,15 +108,8 @@ def _build():
                 raise PlanningError(
                     f"trace is in frame {trace.frame_id!r}; the controller needs the base frame {self.p['base_frame']!r}"
                 )
-            key = (trace.frame_id, trace.positions.tobytes())
             q_now = self.current_q()
-            cached = self._last_plan
-            if cached is not None and cached[0] == key:
-                if np.max(np.abs(cached[1].positions[0] - q_now)) < float(self.p["reuse_plan_tolerance_rad"]):
-                    return cached[1]
-            plan = plan_pick_and_place(trace, q_now, self.kin, self.planning_params)
-            self._last_plan = (key, plan)
-            return plan
+            return self.last_plan.plan(trace, q_now, lambda: plan_pick_and_place(trace, q_now, self.kin, self.planning_params))
 
         # ------------------------------------------------------------ plan service
         def on_plan(self, request, response):
@@ -122,15 +118,10 @@ def _build():
             except (PlanningError, ValueError, ConnectionError) as exc:
                 response.success, response.reason = False, str(getattr(exc, "reason", exc))
                 return response
-            response.success = True
-            traj = JointTrajectory(joint_names=list(self.kin.joint_names))
             step = max(int(round(float(self.p["trajectory_preview_dt_s"]) / self.planning_params.sample_dt)), 1)
             keep = np.unique(np.r_[np.arange(0, len(plan.times), step), len(plan.times) - 1])
-            for t, q in zip(plan.times[keep], plan.positions[keep]):
-                pt = JointTrajectoryPoint(positions=[float(x) for x in q])
-                pt.time_from_start = conv.seconds_to_duration(float(t))
-                traj.points.append(pt)
-            response.trajectory = traj
+            response.success = True
+            response.trajectory = conv.joint_trajectory(self.kin.joint_names, plan.times[keep], plan.positions[keep])
             return response
 
         # ------------------------------------------------------------ execute action
