@@ -9,6 +9,7 @@ from robotracer.perception.grounding import (
     GroundedObject,
     GroundingError,
     SegmentationGrounder,
+    label_mask,
 )
 
-__all__ = ["SIM_GROUND_TRUTH", "GroundedObject", "GroundingError", "SegmentationGrounder"]
+__all__ = ["SIM_GROUND_TRUTH", "GroundedObject", "GroundingError", "SegmentationGrounder", "label_mask"]

@@ -61,7 +61,7 @@ class ValidationParams:
     support_margin: float = 0.03  # horizontal margin around the object's footprint for that layer
     interpolation_step: float = 0.01  # dense sampling of the trace for the live guard
     mask_dilation_px: int = 3  # object mask grown by this before removing it from the scene
-    max_object_points: int = 1000  # object points used for the swept collision (evenly subsampled)
+    max_object_points: int = 500  # object points used for the swept collision (evenly subsampled)
 
 
 @dataclass(frozen=True)
@@ -153,18 +153,24 @@ def validate_trace(
     if depth.shape[:2] != (intrinsics.height, intrinsics.width):
         raise ValueError(f"depth is {depth.shape[1]}x{depth.shape[0]} but the camera info says {intrinsics.width}x{intrinsics.height}")
     dense, seg_of = densify(P, params.interpolation_step)
-    obj_px = np.zeros(depth.shape[:2], dtype=bool) if object_mask is None else np.asarray(object_mask) > 0
-    if obj_px.shape != depth.shape[:2]:
+    obj_px = None if object_mask is None else np.asarray(object_mask) > 0
+    if obj_px is not None and obj_px.shape != depth.shape[:2]:
         raise ValueError(f"object mask is {obj_px.shape[1]}x{obj_px.shape[0]} but depth is {depth.shape[1]}x{depth.shape[0]}")
-    scene_depth = depth
-    if obj_px.any():
+    # the object's pixels are worked on inside their bounding box (grown by the dilation), not the whole frame
+    box = None if obj_px is None else _box_of(obj_px, params.mask_dilation_px)
+    scene_depth, obj = depth, np.zeros((0, 3))
+    if box is not None:
+        window = (slice(box[0], box[1]), slice(box[2], box[3]))
+        inside = obj_px[window]
         k = 2 * params.mask_dilation_px + 1
-        removed = cv2.dilate(obj_px.astype(np.uint8), np.ones((k, k), np.uint8)) > 0
-        scene_depth = np.where(removed, np.float32(0), depth)
+        removed = cv2.dilate(inside.astype(np.uint8), np.ones((k, k), np.uint8)) > 0
+        scene_depth = depth.copy()
+        scene_depth[window][removed] = 0.0
+        rows, cols = np.nonzero(inside)
+        obj = back_project_pixels(depth, intrinsics, T_base_camera, rows + box[0], cols + box[2])
     scene = DepthOccupancy(
         scene_depth, intrinsics, T_base_camera.inverse(), params.surface_tolerance, params.occupied_thickness
     )
-    obj = depth_to_points(depth, intrinsics, T_base_camera, obj_px) if obj_px.any() else np.zeros((0, 3))
 
     checks = [_workspace(dense, seg_of, workspace)]
     if len(obj) == 0:
@@ -181,6 +187,17 @@ def validate_trace(
     checks.append(_end_at_destination(P[-1], height, scene_depth, intrinsics, T_base_camera, params))
     checks.append(_swept_collision(P, dense, seg_of, obj, bottom, scene, params))
     return ValidationReport(tuple(checks))
+
+
+def _box_of(mask: np.ndarray, pad: int) -> tuple[int, int, int, int] | None:
+    """``(row0, row1, col0, col1)`` (ends exclusive) of the mask's pixels grown by ``pad``, clipped to the
+    image; None for an empty mask."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    if not len(rows):
+        return None
+    cols = np.flatnonzero(mask.any(axis=0))
+    h, w = mask.shape
+    return max(rows[0] - pad, 0), min(rows[-1] + pad + 1, h), max(cols[0] - pad, 0), min(cols[-1] + pad + 1, w)
 
 
 def _workspace(dense: np.ndarray, seg_of: np.ndarray, ws: WorkspaceBounds) -> CheckResult:
@@ -202,9 +219,11 @@ def _workspace(dense: np.ndarray, seg_of: np.ndarray, ws: WorkspaceBounds) -> Ch
 
 
 def _surface_points_near(
-    end: np.ndarray, depth: np.ndarray, K: Intrinsics, T_base_camera: RigidTransform, radius: float, z_low: float
+    end: np.ndarray, depth: np.ndarray, K: Intrinsics, T_base_camera: RigidTransform, radius: float, z_low: float,
+    max_pixels: int = 4096,
 ) -> np.ndarray:
-    """Scene points (base frame) in the pixel window that can hold the vertical cylinder under ``end``."""
+    """Scene points (base frame) in the pixel window that can hold the vertical cylinder under ``end``;
+    a window larger than ``max_pixels`` is sampled on a regular grid (every n-th row and column)."""
     ring = np.array([[np.cos(a), np.sin(a), 0.0] for a in np.linspace(0, 2 * np.pi, 8, endpoint=False)]) * radius
     probe = np.concatenate([end + ring, end + ring + [0, 0, z_low - end[2]], [end, [end[0], end[1], z_low]]])
     uv, z = K.project(T_base_camera.inverse().apply(probe))
@@ -213,7 +232,8 @@ def _surface_points_near(
         return np.zeros((0, 3))
     c0, r0 = np.clip(np.floor(uv.min(axis=0)).astype(int) - 2, 0, [K.width - 1, K.height - 1])
     c1, r1 = np.clip(np.ceil(uv.max(axis=0)).astype(int) + 2, 0, [K.width - 1, K.height - 1])
-    rows, cols = np.mgrid[r0 : r1 + 1, c0 : c1 + 1]
+    stride = max(1, int(np.ceil(np.sqrt((r1 - r0 + 1) * (c1 - c0 + 1) / max_pixels))))
+    rows, cols = np.mgrid[r0 : r1 + 1 : stride, c0 : c1 + 1 : stride]
     return back_project_pixels(depth, K, T_base_camera, rows.ravel(), cols.ravel())
 
 
@@ -263,14 +283,20 @@ def _swept_collision(
     hit = scene.is_swept_occupied(obj, shifts)  # (K, M)
     # The support surfaces under the object at the start and at the end are touched on purpose:
     # points in a thin slab at the object's bottom over its footprint there do not count.
+    # Only the (few) hits are tested.
     fp_lo = obj[:, :2].min(axis=0) - p.support_margin
     fp_hi = obj[:, :2].max(axis=0) + p.support_margin
-    for offset in (np.zeros(3), P[-1] - P[0]):
-        d = shifts - offset  # (K, 3): where each position is relative to the start/end pose
-        in_x = (obj[None, :, 0] + d[:, None, 0] >= fp_lo[0]) & (obj[None, :, 0] + d[:, None, 0] <= fp_hi[0])
-        in_y = (obj[None, :, 1] + d[:, None, 1] >= fp_lo[1]) & (obj[None, :, 1] + d[:, None, 1] <= fp_hi[1])
-        in_z = np.abs(obj[None, :, 2] + d[:, None, 2] - bottom) <= p.support_layer
-        hit &= ~(in_x & in_y & in_z)
+    k_hit, m_hit = np.nonzero(hit)
+    if len(k_hit):
+        moved = obj[m_hit] + shifts[k_hit]  # where each hitting point is
+        on_support = np.zeros(len(k_hit), dtype=bool)
+        for offset in (np.zeros(3), P[-1] - P[0]):
+            q = moved - offset  # ... relative to the start / end pose
+            on_support |= (
+                (q[:, 0] >= fp_lo[0]) & (q[:, 0] <= fp_hi[0]) & (q[:, 1] >= fp_lo[1]) & (q[:, 1] <= fp_hi[1])
+                & (np.abs(q[:, 2] - bottom) <= p.support_layer)
+            )
+        hit[k_hit[on_support], m_hit[on_support]] = False
     ratios = hit.mean(axis=1)
     k = int(np.argmax(ratios))
     worst = float(ratios[k])
