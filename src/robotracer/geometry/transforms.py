@@ -32,6 +32,15 @@ class RigidTransform:
         object.__setattr__(self, "translation", t)
 
     @classmethod
+    def unchecked(cls, rotation: np.ndarray, translation: np.ndarray) -> "RigidTransform":
+        """From a rotation already known to be proper (float64 ``(3, 3)``) and a float64 ``(3,)``
+        translation, without the orthonormality check (for hot loops over one fixed rotation)."""
+        T = object.__new__(cls)
+        object.__setattr__(T, "rotation", rotation)
+        object.__setattr__(T, "translation", translation)
+        return T
+
+    @classmethod
     def identity(cls) -> "RigidTransform":
         return cls(np.eye(3), np.zeros(3))
 

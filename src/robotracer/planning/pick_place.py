@@ -63,6 +63,8 @@ class Kinematics(Protocol):
 
     def fk(self, q: np.ndarray) -> RigidTransform: ...
 
+    def tcp_positions(self, qs: np.ndarray) -> np.ndarray: ...  # (N, 6) -> (N, 3)
+
     def ik(self, T_base_tcp: RigidTransform, q_seed: np.ndarray) -> np.ndarray: ...
 
 
@@ -229,20 +231,22 @@ class _Planner:
                     i,
                 )
         yaw = p.grasp_yaw if p.grasp_yaw is not None else math.atan2(P[0, 1], P[0, 0])
-        self.R = _top_down(yaw)
+        self.R = _top_down(yaw)  # proper by construction
 
-    def _ik(self, pos, seed, what: str, index: int | None) -> np.ndarray:
+    def _ik(self, pos, seed, what: str, index: int | None, at=None) -> np.ndarray:
+        """IK of the top-down TCP at ``pos``; on failure the error names ``what`` (``at`` a point)."""
         try:
-            return self.kin.ik(RigidTransform(self.R, pos), seed)
+            return self.kin.ik(RigidTransform.unchecked(self.R, pos), seed)
         except ValueError as e:  # the kinematics' errors (UnreachableError is a ValueError)
-            raise UnreachableWaypointError(f"{what} is unreachable: {e}", index) from e
+            where = "" if at is None else f" at {_fmt(at)} m"
+            raise UnreachableWaypointError(f"{what}{where} is unreachable: {e}", index) from e
 
     def _line(self, a, b, seed, what: str, wp: tuple[int, int] | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         n = max(1, int(math.ceil(np.linalg.norm(b - a) / self.p.cartesian_step)))
         qs, pts = [seed], [a]
         for k in range(1, n + 1):
             x = a + (b - a) * k / n
-            q = self._ik(x, qs[-1], f"{what} at {_fmt(x)} m", wp[1] if wp else None)
+            q = self._ik(x, qs[-1], what, wp[1] if wp else None, at=x)
             jump = float(np.max(np.abs(q - qs[-1])))
             if jump > self.p.max_joint_step:
                 raise MotionDiscontinuityError(
@@ -260,10 +264,10 @@ class _Planner:
         n = max(2, int(math.ceil(np.max(np.abs(qb - qa)) / 0.05)) + 1)
         q = np.linspace(qa, qb, n)
         floor = self.p.table_height + self.p.table_margin
-        for row in q[1:-1]:
-            z = self.kin.fk(row).translation[2]
-            if z < floor:
-                raise WaypointTooLowError(f"the joint-space {phase} move would bring the gripper to z = {z:.3f} m, into the table", wp)
+        z = self.kin.tcp_positions(q[1:-1])[:, 2]
+        if len(z) and z.min() < floor:
+            low = float(z.min())
+            raise WaypointTooLowError(f"the joint-space {phase} move would bring the gripper to z = {low:.3f} m, into the table", wp)
         return _Segment(phase, q, False, (0.0, 0.0) if phase == "approach" else (0.0, 0.0), np.full(n, wp))
 
     def segments(self) -> list[_Segment]:

@@ -27,6 +27,8 @@ from robotracer.sim import ur5e_model  # noqa: E402
 # the wrist; the flange adds the wrist offsets). Measured over 20k random configurations.
 UR5E_FLANGE_REACH = 0.97
 SHOULDER_HEIGHT = 0.1625
+_TWO_PI = 2.0 * math.pi
+_INV_TWO_PI = 1.0 / _TWO_PI
 # Data-sheet joint speed limits (rad/s) and a conservative acceleration for planning.
 UR5E_MAX_VELOCITY = (math.pi,) * 6
 UR5E_MAX_ACCELERATION = (4.0,) * 6
@@ -72,6 +74,7 @@ class UR5eKinematics:
         self._tcp = m.site(ur5e_model.TCP_SITE).id
         self._flange = m.site(ur5e_model.FLANGE_SITE).id
         self.joint_limits = m.jnt_range[[m.joint(j).id for j in self.joint_names]].copy()
+        self._limits_lo, self._limits_hi = self.joint_limits[:, 0].copy(), self.joint_limits[:, 1].copy()
         self.velocity_limits = np.array(UR5E_MAX_VELOCITY)
         self.acceleration_limits = np.array(UR5E_MAX_ACCELERATION)
         self.position_tol, self.rotation_tol, self.max_refine_steps = position_tol, rotation_tol, max_refine_steps
@@ -103,9 +106,17 @@ class UR5eKinematics:
         self._run_fk(np.asarray(q, dtype=np.float64).reshape(6))
         return self._site(self._flange)
 
+    def tcp_positions(self, qs: np.ndarray) -> np.ndarray:
+        """``(N, 3)`` TCP positions in ``base_link`` of ``(N, 6)`` joint configurations."""
+        out = np.empty((len(qs), 3))
+        for i, q in enumerate(np.asarray(qs, dtype=np.float64).reshape(-1, 6)):
+            self._run_fk(q)
+            out[i] = self._data.site_xpos[self._tcp]
+        return out
+
     def within_limits(self, q: np.ndarray, margin: float = 0.0) -> bool:
         q = np.asarray(q, dtype=np.float64)
-        return bool(((q >= self.joint_limits[:, 0] + margin) & (q <= self.joint_limits[:, 1] - margin)).all())
+        return bool(((q >= self._limits_lo + margin) & (q <= self._limits_hi - margin)).all())
 
     # ---- inverse ---------------------------------------------------------------------------
     def ik(self, T_base_tcp: RigidTransform, q_seed: np.ndarray) -> np.ndarray:
@@ -161,12 +172,14 @@ class UR5eKinematics:
     def _nearest_equivalents(self, Q: np.ndarray, seed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Shift each joint of each solution ``(K, 6)`` by multiples of 2*pi to be nearest the seed inside the
         limits; returns the shifted solutions and a ``(K,)`` mask of those that fit the limits."""
-        lo, hi = self.joint_limits[:, 0], self.joint_limits[:, 1]
-        out = Q + 2.0 * np.pi * np.round((seed - Q) / (2.0 * np.pi))
+        lo, hi = self._limits_lo, self._limits_hi
+        out = np.rint((seed - Q) * _INV_TWO_PI)
+        out *= _TWO_PI
+        out += Q
         for _ in range(2):
-            out = np.where(out > hi, out - 2.0 * np.pi, out)
-            out = np.where(out < lo, out + 2.0 * np.pi, out)
-        return out, np.all((out >= lo) & (out <= hi), axis=1)
+            out -= _TWO_PI * (out > hi)
+            out += _TWO_PI * (out < lo)
+        return out, ((out >= lo) & (out <= hi)).all(axis=1)
 
     def _refine(self, q_analytic: np.ndarray, T_target: RigidTransform) -> IKSolution | None:
         """Damped least-squares steps from the analytic solution to the Menagerie model's exact one."""
