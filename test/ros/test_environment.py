@@ -27,43 +27,53 @@ def test_share_dir_holds_config_and_launch():
     assert (share / "config" / "ur5.yaml").exists() and (share / "launch" / "ur5.launch.py").exists()
 
 
-def test_low_priority_work_runs_niced_and_the_caller_keeps_its_priority():
+def test_low_priority_worker_runs_jobs_niced_in_order_after_the_delay_and_keeps_the_caller_priority():
     import os
-    import threading
-
-    from robotracer.ros.node_runtime import LOW_PRIORITY_NICE, start_low_priority
-
-    seen = {}
-
-    def work(tag):
-        seen[tag] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-
-    before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-    start_low_priority(work, "viz").join(5.0)
-    assert seen["viz"] == min(before + LOW_PRIORITY_NICE, 19)
-    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before
-
-
-def test_wait_for_service_returns_as_soon_as_the_service_appears_and_times_out_otherwise():
     import threading
     import time
 
-    from robotracer.ros.node_runtime import wait_for_service
+    from robotracer.ros.node_runtime import LOW_PRIORITY_NICE, LowPriorityWorker
 
-    class Context:
-        def ok(self):
-            return True
+    seen, done = [], threading.Event()
 
-    class Client:
-        context = Context()
-        ready = False
+    def work(tag):
+        seen.append((tag, os.getpriority(os.PRIO_PROCESS, threading.get_native_id()), time.monotonic()))
+        if tag == "second":
+            done.set()
 
-        def service_is_ready(self):
-            return self.ready
+    def broken():
+        raise RuntimeError("a failing job")
 
-    client = Client()
-    threading.Timer(0.05, lambda: setattr(client, "ready", True)).start()
+    before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    worker = LowPriorityWorker("test_visuals", delay_s=0.1)
     t0 = time.monotonic()
-    assert wait_for_service(client, 5.0)
-    assert time.monotonic() - t0 < 0.2  # not rclpy's 0.25 s polling
-    assert not wait_for_service(Client(), 0.05)
+    worker.submit(work, "first")
+    worker.submit(broken)  # must not stop the worker
+    worker.submit(work, "second")
+    assert done.wait(5.0)
+    assert [tag for tag, _, _ in seen] == ["first", "second"]
+    assert all(nice == min(before + LOW_PRIORITY_NICE, 19) for _, nice, _ in seen)
+    assert seen[0][2] - t0 >= 0.09  # not before the delay
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before
+
+
+def test_low_priority_worker_drops_the_oldest_waiting_job_when_its_backlog_is_full():
+    import threading
+
+    from robotracer.ros.node_runtime import LowPriorityWorker
+
+    started, release, seen, done = threading.Event(), threading.Event(), [], threading.Event()
+
+    def block():
+        started.set()
+        release.wait(5.0)
+
+    worker = LowPriorityWorker("test_backlog", delay_s=0.0, backlog=2)
+    worker.submit(block)  # occupies the thread
+    assert started.wait(5.0)
+    for tag in ("a", "b", "c"):
+        worker.submit(seen.append, tag)
+    worker.submit(done.set)
+    release.set()
+    assert done.wait(5.0)
+    assert seen == ["c"]  # a and b were the oldest waiting when c and the last job came

@@ -40,29 +40,6 @@ def parameters_with_prefix(node, prefix: str) -> dict:
     return out
 
 
-def wait_for_service(client, timeout_s: float, poll_s: float = 0.01) -> bool:
-    """Whether ``client``'s service is available within ``timeout_s``, checked every ``poll_s``.
-
-    rclpy's ``Client.wait_for_service`` checks every 0.25 s, which a goal sent right after the
-    graph starts would pay in full.
-    """
-    deadline = time.monotonic() + timeout_s
-    while not client.service_is_ready():
-        if time.monotonic() >= deadline or not client.context.ok():
-            return client.service_is_ready()
-        time.sleep(poll_s)
-    return True
-
-
-def wait_future(future, timeout_s: float):
-    """Block (from a callback thread of a MultiThreadedExecutor) until ``future`` is done; None on timeout."""
-    done = threading.Event()
-    future.add_done_callback(lambda _f: done.set())
-    if not done.wait(timeout_s):
-        return None
-    return future.result()
-
-
 LOW_PRIORITY_NICE = 10
 
 
@@ -74,16 +51,41 @@ def lower_cpu_priority(node, increment: int) -> None:
         node.get_logger().info(f"CPU priority lowered: nice {os.nice(int(increment))}")
 
 
-def start_low_priority(target: Callable, *args, delay_s: float = 0.05) -> threading.Thread:
-    """Run ``target(*args)`` in a daemon thread with a lower CPU priority (Linux: thread nice +10).
+class LowPriorityWorker:
+    """One daemon thread, at a lower CPU priority (Linux: thread nice +10), that runs submitted jobs in order.
 
-    For work after the answer has gone out (drawing and publishing visualisations): on a busy
-    machine it waits for the goal's critical path instead of competing with it. It starts after
-    ``delay_s``, so that the service answer that started it has left the process (the executor
-    needs the interpreter to send it).
+    For work after an answer has gone out (drawing and publishing visualisations): on a busy
+    machine it waits for the goal's critical path instead of competing with it. Each job starts
+    ``delay_s`` after it was submitted, so that the service answer that submitted it has left
+    the process first (the executor needs the interpreter to send it). The thread is started
+    once: a thread per job would cost its start-up inside the service callback. At most
+    ``backlog`` jobs wait; a newer job then replaces the oldest waiting one.
     """
 
-    def run() -> None:
+    def __init__(self, name: str = "low-priority", delay_s: float = 0.05, backlog: int = 4) -> None:
+        import queue
+
+        self.delay_s = float(delay_s)
+        self._jobs: queue.Queue = queue.Queue(maxsize=max(int(backlog), 1))
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def submit(self, target: Callable, *args) -> None:
+        """Run ``target(*args)`` on the worker thread, ``delay_s`` from now."""
+        import queue
+
+        job = (time.monotonic() + self.delay_s, target, args)
+        while True:
+            try:
+                self._jobs.put_nowait(job)
+                return
+            except queue.Full:
+                try:
+                    self._jobs.get_nowait()  # the oldest waiting job is dropped
+                except queue.Empty:
+                    pass
+
+    def _run(self) -> None:
         try:
             import os
 
@@ -91,12 +93,15 @@ def start_low_priority(target: Callable, *args, delay_s: float = 0.05) -> thread
             os.setpriority(os.PRIO_PROCESS, tid, min(os.getpriority(os.PRIO_PROCESS, tid) + LOW_PRIORITY_NICE, 19))
         except (AttributeError, OSError):  # not Linux: normal priority
             pass
-        time.sleep(delay_s)
-        target(*args)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread
+        while True:
+            start_at, target, args = self._jobs.get()
+            wait = start_at - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            try:
+                target(*args)
+            except Exception:  # a visualisation must not end the worker
+                traceback.print_exc()
 
 
 def run_node(factory: Callable[[], object], *, threads: int = 4, args: list[str] | None = None) -> int:
@@ -104,7 +109,8 @@ def run_node(factory: Callable[[], object], *, threads: int = 4, args: list[str]
 
     ``threads`` > 1: a ``MultiThreadedExecutor`` (callbacks may block waiting for other callbacks);
     1: a ``SingleThreadedExecutor``, several times cheaper per callback, for nodes whose callbacks
-    never wait on the node's own executor.
+    never block waiting on the node's own executor (they may be coroutines that ``await`` it:
+    :mod:`robotracer.ros.coroutines`).
     """
     configure_environment()
     import rclpy

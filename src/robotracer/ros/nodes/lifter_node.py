@@ -13,7 +13,7 @@ Publishes the lifted trace on ``/trace/path`` (nav_msgs/Path) and ``/trace/marke
 from __future__ import annotations
 
 
-from robotracer.ros.node_runtime import declare_parameters, run_node, start_low_priority
+from robotracer.ros.node_runtime import LowPriorityWorker, declare_parameters, run_node
 
 DEFAULTS = {
     "base_frame": "base_link",
@@ -57,6 +57,7 @@ def _build():
             self.camera = CameraSubscriptions(self, required=("depth", "info"), optional=(), keep=30)
             self.path_pub = self.create_publisher(Path, topics.TRACE_PATH, 1)
             self.marker_pub = self.create_publisher(MarkerArray, topics.TRACE_MARKERS, 1)
+            self.visuals = LowPriorityWorker(f"{self.get_name()}_visuals")  # drawn after the answer went out
             self.create_service(LiftTrace, topics.LIFTER_LIFT, self.on_lift)
 
         def transform(self, target: str, source: str):
@@ -115,7 +116,7 @@ def _build():
             )
             response.trace.image_width, response.trace.image_height = intr.width, intr.height
             # visualisation goes out after the answer, off the goal's critical path
-            start_low_priority(self._publish_visuals, lifted, response.trace.header)
+            self.visuals.submit(self._publish_visuals, lifted, response.trace.header)
             return response
 
         def _publish_visuals(self, lifted, header) -> None:

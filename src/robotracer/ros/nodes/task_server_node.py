@@ -4,16 +4,17 @@ Feedback at every stage; a failing stage ends the goal with ``failed_stage`` and
 ``reason``, before the robot moves. Cancel stops the arm. One goal at a time: a goal that
 arrives while another runs is rejected (and the reason is logged). While the e-stop
 (``/estop``) is engaged, goals end at once with that reason; the controller stops the arm.
+
+The goal runs as a coroutine on a single-threaded executor: it yields while the tracer, lifter
+and controller work and resumes in the thread that took their answer (no thread pool, no
+cross-thread hand-offs on the goal's critical path).
 """
 
 from __future__ import annotations
 
-import threading
 import time
 
-import numpy as np
-
-from robotracer.ros.node_runtime import Stopwatch, declare_parameters, run_node, wait_for_service, wait_future
+from robotracer.ros.node_runtime import Stopwatch, declare_parameters, run_node
 
 DEFAULTS = {
     "robot": "ur5e",
@@ -50,10 +51,12 @@ def _build():
 
     from robotracer.action import ExecuteTrace, Trace
     from robotracer.msg import SpatialTrace
+    from robotracer.perception import label_mask
     from robotracer.pipeline.frame_sync import frame_age
     from robotracer.ros import conversions as conv
     from robotracer.ros import topics
     from robotracer.ros.camera_frames import CameraSubscriptions
+    from robotracer.ros.coroutines import ready_within, result_within, sleep
     from robotracer.ros.estop import ENGAGED_REASON, EStopListener
     from robotracer.ros.subscription_thread import serve_clock_from
     from robotracer.srv import InferTrace, LiftTrace, PlanTrace
@@ -67,13 +70,13 @@ def _build():
             group = ReentrantCallbackGroup()
             # the camera as this node sees it; the tracer and lifter follow the same topics and get frames by stamp
             self.camera = CameraSubscriptions(self, labels=True)
-            serve_clock_from(self.camera.thread, self)  # /clock at 100 Hz: off the multi-threaded executor
+            serve_clock_from(self.camera.thread, self)  # /clock at 100 Hz: off the goal's executor
             self.estop = EStopListener(self)  # the controller stops the arm; goals are refused while engaged
             self.infer_client = self.create_client(InferTrace, topics.TRACER_INFER, callback_group=group)
             self.lift_client = self.create_client(LiftTrace, topics.LIFTER_LIFT, callback_group=group)
             self.plan_client = self.create_client(PlanTrace, topics.PLAN_TRACE, callback_group=group)
             self.exec_client = ActionClient(self, ExecuteTrace, topics.EXECUTE_TRACE, callback_group=group)
-            self._busy = threading.Lock()
+            self._busy = False
             self._running_instruction = ""
             self.server = ActionServer(
                 self, Trace, topics.TRACE_ACTION,
@@ -87,21 +90,20 @@ def _build():
 
         # -------------------------------------------------------------- goal handling
         def on_goal(self, goal) -> GoalResponse:
-            if not self._busy.acquire(blocking=False):
+            if self._busy:  # goal and execute callbacks all run in the executor's one thread
                 self.get_logger().warning(
                     f"rejected goal {goal.instruction!r}: goal {self._running_instruction!r} is still running "
                     "(one goal at a time; cancel it first)"
                 )
                 return GoalResponse.REJECT
-            self._running_instruction = goal.instruction
+            self._busy, self._running_instruction = True, goal.instruction
             return GoalResponse.ACCEPT
 
-        def on_execute(self, goal_handle):
+        async def on_execute(self, goal_handle):
             try:
-                return self._run(goal_handle)
+                return await self._run(goal_handle)
             finally:
-                self._running_instruction = ""
-                self._busy.release()
+                self._busy, self._running_instruction = False, ""
 
         def _feedback(self, goal_handle, stage: str, trace: SpatialTrace | None = None, waypoint: int = -1, progress=None):
             fb = Trace.Feedback(stage=stage, current_waypoint=int(waypoint))
@@ -110,12 +112,12 @@ def _build():
                 fb.trace = trace
             goal_handle.publish_feedback(fb)
 
-        def _run(self, goal_handle):
+        async def _run(self, goal_handle):
             goal = goal_handle.request
             result = Trace.Result()
             watch = Stopwatch()
             try:
-                self._pipeline(goal_handle, goal, result, watch)
+                await self._pipeline(goal_handle, goal, result, watch)
                 watch.stop()
                 result.success = True
                 goal_handle.succeed()
@@ -139,15 +141,18 @@ def _build():
             if goal_handle.is_cancel_requested:
                 raise GoalFailed(stage, "canceled before the robot moved")
 
-        def _call(self, client, request, timeout_s: float, stage: str, what: str):
-            if not wait_for_service(client, float(self.p["service_wait_s"])):
+        async def _service_ready(self, client, stage: str, what: str) -> None:
+            if not await ready_within(self, client.service_is_ready, float(self.p["service_wait_s"])):
                 raise GoalFailed(stage, f"{what} service {client.srv_name} is not available (is its node running?)")
-            response = wait_future(client.call_async(request), timeout_s)
+
+        async def _call(self, client, request, timeout_s: float, stage: str, what: str):
+            await self._service_ready(client, stage, what)
+            response = await result_within(self, client.call_async(request), timeout_s)
             if response is None:
                 raise GoalFailed(stage, f"{what} did not answer within {timeout_s:.1f} s")
             return response
 
-        def _pipeline(self, goal_handle, goal, result, watch: Stopwatch) -> None:
+        async def _pipeline(self, goal_handle, goal, result, watch: Stopwatch) -> None:
             instruction = goal.instruction.strip()
             if goal.robot and goal.robot != self.p["robot"]:
                 raise GoalFailed("capture", f"this graph drives robot {self.p['robot']!r}, not {goal.robot!r}")
@@ -161,7 +166,7 @@ def _build():
             frame = self.camera.latest(prefer=("segmentation",))
             deadline = time.monotonic() + float(self.p["capture_wait_s"])
             while frame is None and time.monotonic() < deadline:
-                time.sleep(0.02)
+                await sleep(self, 0.02)
                 frame = self.camera.latest(prefer=("segmentation",))
             if frame is None:
                 raise GoalFailed(
@@ -176,7 +181,7 @@ def _build():
             self._check_cancel(goal_handle, "infer")
             watch.start("infer")
             self._feedback(goal_handle, "infer")
-            inferred = self._infer(instruction, frame)
+            inferred = await self._infer(instruction, frame)
             result.raw_answer = inferred.raw_answer
             if not inferred.success:
                 raise GoalFailed("infer", inferred.reason)
@@ -185,21 +190,20 @@ def _build():
             self._check_cancel(goal_handle, "lift")
             watch.start("lift")
             self._feedback(goal_handle, "lift", inferred.trace)
-            lifted = self._lift(inferred.trace, frame, self.p["base_frame"])
+            lifted = await self._lift(inferred.trace, frame, self.p["base_frame"])
             result.trace = lifted
             if goal.target_frame and goal.target_frame != self.p["base_frame"]:
-                result.trace = self._lift(inferred.trace, frame, goal.target_frame)
+                result.trace = await self._lift(inferred.trace, frame, goal.target_frame)
             # 4 validate --------------------------------------------------------------
             self._check_cancel(goal_handle, "validate")
             watch.start("validate")
             self._feedback(goal_handle, "validate", lifted)
             # the controller plans (IK along the trace) in its process while the scene checks run here
-            if not wait_for_service(self.plan_client, float(self.p["service_wait_s"])):
-                raise GoalFailed("validate", f"planner service {self.plan_client.srv_name} is not available (is the controller running?)")
+            await self._service_ready(self.plan_client, "validate", "planner (controller)")
             plan_future = self.plan_client.call_async(PlanTrace.Request(trace=lifted))
             if self.p["validate"]:
                 self._validate(lifted, frame)
-            plan = wait_future(plan_future, float(self.p["plan_timeout_s"]))
+            plan = await result_within(self, plan_future, float(self.p["plan_timeout_s"]))
             if plan is None:
                 raise GoalFailed("validate", f"planner did not answer within {self.p['plan_timeout_s']:.1f} s")
             if not plan.success:
@@ -210,30 +214,31 @@ def _build():
             self._check_cancel(goal_handle, "execute")
             watch.start("execute")
             self._feedback(goal_handle, "execute", lifted, waypoint=0)
-            self._execute(goal_handle, lifted)
+            await self._execute(goal_handle, lifted)
 
-        def _infer(self, instruction: str, frame):
+        async def _infer(self, instruction: str, frame):
             """The tracer's answer on ``frame``: named by its stamp; sent in full if the tracer lacks it."""
             timeout = float(self.p["infer_timeout_s"])
             req = InferTrace.Request(instruction=instruction, frame_stamp=frame.time)
-            inferred = self._call(self.infer_client, req, timeout, "infer", "tracer")
+            inferred = await self._call(self.infer_client, req, timeout, "infer", "tracer")
             if inferred.frame_missing:
                 self.get_logger().info(f"{inferred.reason}: sending it with the request")
                 req = InferTrace.Request(instruction=instruction, rgb=frame["rgb"], depth=frame["depth"], camera_info=frame["info"])
                 if frame.has("segmentation") and self.camera.labels is not None:
                     req.segmentation, req.labels = frame["segmentation"], self.camera.labels
-                inferred = self._call(self.infer_client, req, timeout, "infer", "tracer")
+                inferred = await self._call(self.infer_client, req, timeout, "infer", "tracer")
             return inferred
 
-        def _lift(self, trace_msg, frame, target_frame: str):
+        async def _lift(self, trace_msg, frame, target_frame: str):
             """The lifted SpatialTrace in ``target_frame``, or GoalFailed at the lift stage."""
             timeout = float(self.p["lift_timeout_s"])
             # empty depth/camera_info: the lifter takes the frame with the trace's stamp from its own subscriptions
-            lifted = self._call(self.lift_client, LiftTrace.Request(trace=trace_msg, target_frame=target_frame), timeout, "lift", "lifter")
+            request = LiftTrace.Request(trace=trace_msg, target_frame=target_frame)
+            lifted = await self._call(self.lift_client, request, timeout, "lift", "lifter")
             if lifted.frame_missing:
                 self.get_logger().info(f"{lifted.reason}: sending it with the request")
                 request = LiftTrace.Request(trace=trace_msg, depth=frame["depth"], camera_info=frame["info"], target_frame=target_frame)
-                lifted = self._call(self.lift_client, request, timeout, "lift", "lifter")
+                lifted = await self._call(self.lift_client, request, timeout, "lift", "lifter")
             if not lifted.success:
                 raise GoalFailed("lift", lifted.reason)
             return lifted.trace
@@ -247,7 +252,7 @@ def _build():
             if seg is not None and labels is not None and trace_msg.moved_object:
                 ids = [i for i, n in conv.label_map_to_dict(labels).items() if n == trace_msg.moved_object]
                 if ids:
-                    mask = np.isin(seg, ids)
+                    mask = label_mask(seg, ids)
             workspace = WorkspaceBounds(
                 lower=tuple(self.p["workspace.lower"]),
                 upper=tuple(self.p["workspace.upper"]),
@@ -257,16 +262,16 @@ def _build():
             if not report.ok:
                 raise GoalFailed("validate", report.reason)
 
-        def _execute(self, goal_handle, trace_msg) -> None:
-            if not self.exec_client.wait_for_server(timeout_sec=float(self.p["service_wait_s"])):
+        async def _execute(self, goal_handle, trace_msg) -> None:
+            if not await ready_within(self, self.exec_client.server_is_ready, float(self.p["service_wait_s"])):
                 raise GoalFailed("execute", f"controller action {topics.EXECUTE_TRACE} is not available")
 
             def on_feedback(fb_msg):
                 fb = fb_msg.feedback
                 self._feedback(goal_handle, "execute", trace_msg, fb.current_waypoint, 0.8 + 0.2 * fb.progress)
 
-            send = wait_future(
-                self.exec_client.send_goal_async(ExecuteTrace.Goal(trace=trace_msg), feedback_callback=on_feedback), 10.0
+            send = await result_within(
+                self, self.exec_client.send_goal_async(ExecuteTrace.Goal(trace=trace_msg), feedback_callback=on_feedback), 10.0
             )
             if send is None or not send.accepted:
                 raise GoalFailed("execute", "the controller rejected the trace (is it executing another one?)")
@@ -275,13 +280,13 @@ def _build():
             wall_deadline = time.monotonic() + float(self.p["execute_wall_timeout_s"])
             while not result_future.done():
                 if goal_handle.is_cancel_requested:
-                    wait_future(send.cancel_goal_async(), 5.0)
-                    wait_future(result_future, 5.0)
+                    await result_within(self, send.cancel_goal_async(), 5.0)
+                    await result_within(self, result_future, 5.0)
                     raise GoalFailed("execute", "canceled: the arm was stopped")
                 if self.now() > deadline or time.monotonic() > wall_deadline:
-                    wait_future(send.cancel_goal_async(), 5.0)
+                    await result_within(self, send.cancel_goal_async(), 5.0)
                     raise GoalFailed("execute", f"execution took longer than {self.p['execute_timeout_s']:.0f} s; arm stopped")
-                time.sleep(0.01)
+                await result_within(self, result_future, 0.01)  # wakes at the result, else checks again in 10 ms
             res = result_future.result().result
             if not res.success:
                 raise GoalFailed("execute", res.reason)
@@ -290,7 +295,7 @@ def _build():
 
 
 def main() -> int:
-    return run_node(_build, threads=6)
+    return run_node(_build, threads=1)  # goals are coroutines: see the module docstring
 
 
 if __name__ == "__main__":

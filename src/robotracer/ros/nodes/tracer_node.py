@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 
-from robotracer.ros.node_runtime import NodeStartupError, parameters_with_prefix, run_node, start_low_priority
+from robotracer.ros.node_runtime import LowPriorityWorker, NodeStartupError, parameters_with_prefix, run_node
 
 
 def _build():
@@ -51,6 +51,7 @@ def _build():
             self.publish_overlay = bool(self.get_parameter("publish_overlay").value)
             self.frame_wait_s = float(self.get_parameter("frame_wait_s").value)
             self.camera = CameraSubscriptions(self, labels=True)
+            self.visuals = LowPriorityWorker(f"{self.get_name()}_visuals")  # drawn after the answer went out
             self.create_service(InferTrace, topics.TRACER_INFER, self.on_infer)
 
         def _observation(self, request):
@@ -112,7 +113,7 @@ def _build():
             )
             response.trace.image_width, response.trace.image_height = obs.intrinsics.width, obs.intrinsics.height
             if self.publish_overlay:  # drawn after the answer has gone out: not on the goal's critical path
-                start_low_priority(self._publish_overlay, obs.rgb, answer, request.instruction, header)
+                self.visuals.submit(self._publish_overlay, obs.rgb, answer, request.instruction, header)
             return response
 
         def _publish_overlay(self, rgb, answer, instruction: str, header) -> None:
