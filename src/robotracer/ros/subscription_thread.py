@@ -39,6 +39,10 @@ class SubscriptionThread:
         """``Node.create_subscription`` on the companion node."""
         return self.node.create_subscription(*args, **kwargs)
 
+    def create_service(self, *args, **kwargs):
+        """``Node.create_service`` on the companion node: its requests are served on this thread."""
+        return self.node.create_service(*args, **kwargs)
+
     def _spin(self) -> None:
         from rclpy.executors import ExternalShutdownException
 

@@ -29,7 +29,7 @@ DEFAULTS = {
     "base_frame": "pelvis",
     "connect_timeout_s": 60.0,  # wall seconds to wait for the first rt/lowstate
     "state_timeout_s": 2.0,  # wall seconds without rt/lowstate before the robot counts as lost
-    "trajectory_preview_dt_s": 0.1,  # spacing of the points the plan service returns
+    "trajectory_preview_dt_s": 0.1,  # spacing of the points the plan service returns (with_trajectory)
     "reuse_plan_tolerance_rad": 0.02,  # execute reuses the checked plan if the arm is still this close to its start
     "feedback_progress_step": 0.02,  # feedback on a new phase or after this much progress
 }
@@ -152,7 +152,8 @@ def _build():
                 response.success, response.reason = False, str(getattr(exc, "reason", exc))
                 return response
             response.success = True
-            response.trajectory = conv.joint_trajectory(*plan_preview(plan, float(self.p["trajectory_preview_dt_s"])))
+            if request.with_trajectory:
+                response.trajectory = conv.joint_trajectory(*plan_preview(plan, float(self.p["trajectory_preview_dt_s"])))
             self.get_logger().info(
                 f"planned with the {plan.side} arm: {len(plan.ik_seconds)} IK waypoints "
                 f"({1e3 * float(np.mean(plan.ik_seconds)):.2f} ms each), {plan.duration:.1f} s of motion"

@@ -24,7 +24,7 @@ DEFAULTS = {
     "connect_timeout_s": 10.0,
     "settle_tolerance_rad": 0.02,
     "settle_timeout_s": 2.0,
-    "trajectory_preview_dt_s": 0.1,  # spacing of the points the plan service returns
+    "trajectory_preview_dt_s": 0.1,  # spacing of the points the plan service returns (with_trajectory)
     "reuse_plan_tolerance_rad": 0.01,  # execute reuses the last checked plan if the arm is still this close to its start
 }
 
@@ -75,7 +75,9 @@ def _build():
             )
             self.estop = EStopListener(self, on_engage=self._on_estop)
             group = ReentrantCallbackGroup()
-            self.create_service(PlanTrace, topics.PLAN_TRACE, self.on_plan, callback_group=group)
+            # plan requests are on the goal's critical path: served straight by a thread of their own
+            self.planner = SubscriptionThread(self, "planner")
+            self.planner.create_service(PlanTrace, topics.PLAN_TRACE, self.on_plan)
             self.server = ActionServer(
                 self,
                 ExecuteTrace,
@@ -118,10 +120,11 @@ def _build():
             except (PlanningError, ValueError, ConnectionError) as exc:
                 response.success, response.reason = False, str(getattr(exc, "reason", exc))
                 return response
-            step = max(int(round(float(self.p["trajectory_preview_dt_s"]) / self.planning_params.sample_dt)), 1)
-            keep = np.unique(np.r_[np.arange(0, len(plan.times), step), len(plan.times) - 1])
             response.success = True
-            response.trajectory = conv.joint_trajectory(self.kin.joint_names, plan.times[keep], plan.positions[keep])
+            if request.with_trajectory:
+                step = max(int(round(float(self.p["trajectory_preview_dt_s"]) / self.planning_params.sample_dt)), 1)
+                keep = np.unique(np.r_[np.arange(0, len(plan.times), step), len(plan.times) - 1])
+                response.trajectory = conv.joint_trajectory(self.kin.joint_names, plan.times[keep], plan.positions[keep])
             return response
 
         # ------------------------------------------------------------ execute action
