@@ -134,3 +134,74 @@ def test_second_goal_while_one_runs_is_rejected(ur5_graph):
     t.join(240)
     assert second.status == "rejected" and "one goal at a time" in second.reason
     assert first["o"].accepted
+
+
+def test_plan_service_checks_without_moving_and_returns_the_trajectory_only_when_asked(ur5_graph):
+    from robotracer.robots.ur5e.kinematics import UR5eKinematics
+    from robotracer.ros import conversions as conv
+    from robotracer.ros import topics
+    from robotracer.srv import PlanTrace
+    from robotracer.trace.types import Trace, Trace3D
+
+    ur5_graph.reset(-1)
+    checked = ur5_graph.client.send("put the cup left of the plate", dry_run=True, timeout_s=120)
+    assert checked.success, f"{checked.failed_stage}: {checked.reason}"
+    lifted = Trace3D(checked.trace_xyz, checked.frame_id)
+    trace = conv.trace_to_msg(Trace(checked.trace_uvd, image_size=(1000, 1000)), lifted=lifted)
+    client = ur5_graph.node.create_client(PlanTrace, topics.PLAN_TRACE)
+    assert client.wait_for_service(timeout_sec=30.0)
+    before = ur5_graph.joints()
+
+    def call(with_trajectory: bool):
+        future = client.call_async(PlanTrace.Request(trace=trace, with_trajectory=with_trajectory))
+        deadline = time.monotonic() + 30.0
+        while not future.done():
+            assert time.monotonic() < deadline, "no answer from the plan service"
+            time.sleep(0.01)
+        return future.result()
+
+    check, preview = call(False), call(True)
+    assert check.success and preview.success, (check.reason, preview.reason)
+    assert len(check.trajectory.points) == 0  # the check the task server makes: no trajectory to ship
+    points = preview.trajectory.points
+    assert len(points) > 10 and list(preview.trajectory.joint_names) == list(UR5eKinematics.joint_names)
+    times = [p.time_from_start.sec + 1e-9 * p.time_from_start.nanosec for p in points]
+    assert all(b > a for a, b in zip(times, times[1:]))
+    np.testing.assert_allclose(points[0].positions, before, atol=0.02)  # starts where the arm is
+    time.sleep(0.5)
+    assert not arm_moved(before, ur5_graph.joints())
+
+
+def test_the_trace_is_drawn_and_published_for_viewers(ur5_graph):
+    """The lifter's Path and markers and the tracer's overlay image go out while someone subscribes."""
+    from nav_msgs.msg import Path
+    from sensor_msgs.msg import Image
+    from visualization_msgs.msg import MarkerArray
+
+    from robotracer.ros import topics
+
+    got: dict[str, list] = {"path": [], "markers": [], "image": []}
+    subs = [
+        ur5_graph.node.create_subscription(Path, topics.TRACE_PATH, got["path"].append, 5),
+        ur5_graph.node.create_subscription(MarkerArray, topics.TRACE_MARKERS, got["markers"].append, 5),
+        ur5_graph.node.create_subscription(Image, topics.TRACE_IMAGE, got["image"].append, 5),
+    ]
+    try:
+        time.sleep(1.5)  # the lifter and tracer discover these subscriptions
+        ur5_graph.reset(-1)
+        outcome = ur5_graph.client.send("put the apple on the plate", dry_run=True, timeout_s=120)
+        assert outcome.success, f"{outcome.failed_stage}: {outcome.reason}"
+        deadline = time.monotonic() + 10.0
+        while not all(got.values()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert all(got.values()), {k: len(v) for k, v in got.items()}
+        path = got["path"][-1]
+        xyz = np.array([[p.pose.position.x, p.pose.position.y, p.pose.position.z] for p in path.poses])
+        assert path.header.frame_id == outcome.frame_id
+        np.testing.assert_allclose(xyz, outcome.trace_xyz, atol=1e-6)
+        assert got["markers"][-1].markers
+        image = got["image"][-1]
+        assert (image.width, image.height, image.encoding) == (640, 480, "rgb8")
+    finally:
+        for sub in subs:
+            ur5_graph.node.destroy_subscription(sub)
