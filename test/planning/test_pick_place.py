@@ -88,3 +88,26 @@ def test_check_reachability_is_fast_and_matches_the_plan(kin):
     qs = check_reachability(tr, np.array(HOME_Q), kin)
     assert time.perf_counter() - t < 1.0
     np.testing.assert_allclose(qs, plan_pick_and_place(tr, np.array(HOME_Q), kin).waypoint_positions)
+
+
+def _distance_to_polyline(p: np.ndarray, vertices: np.ndarray) -> float:
+    best = np.inf
+    for a, b in zip(vertices[:-1], vertices[1:]):
+        ab = b - a
+        t = np.clip(np.dot(p - a, ab) / max(float(np.dot(ab, ab)), 1e-12), 0.0, 1.0)
+        best = min(best, float(np.linalg.norm(a + t * ab - p)))
+    return best
+
+
+def test_the_graph_configs_ik_step_keeps_the_carried_tcp_within_half_a_millimetre_of_the_trace(kin):
+    """config/ur5.yaml samples IK sparsely along straight lines; the joint-space interpolation between
+    samples must still follow the trace's segments."""
+    from robotracer.graph import load_graph
+
+    params = PickPlaceParams(**load_graph("ur5").node("ur5_controller").parameters.get("planning", {}))
+    tr = trace([0.47, 0.24, 0.09], [0.50, -0.15, 0.09], lift=0.15)
+    plan = plan_pick_and_place(tr, np.array(HOME_Q), kin, params)
+    carried = [i for i, phase in enumerate(plan.phases) if phase in ("lift", "carry", "place")]
+    tcp = kin.tcp_positions(plan.positions[carried])
+    worst = max(_distance_to_polyline(p, plan.tcp_targets) for p in tcp)
+    assert worst < 5e-4, f"the TCP leaves the trace by {worst * 1e3:.2f} mm between IK samples"
