@@ -7,7 +7,8 @@ install with ``tf2_ros``, TF is used instead when it knows the transform.
 A request either carries the depth image and CameraInfo, or leaves them empty and the lifter
 takes both from the camera-topic frame captured at the trace's stamp (it follows the camera
 topics itself; ``frame_wait_s`` bounds the wait for that frame).
-Publishes the lifted trace on ``/trace/path`` (nav_msgs/Path) and ``/trace/markers``.
+Publishes the lifted trace on ``/trace/path`` (nav_msgs/Path) and ``/trace/markers`` while they have
+subscribers.
 """
 
 from __future__ import annotations
@@ -115,8 +116,9 @@ def _build():
                 lifted=lifted,
             )
             response.trace.image_width, response.trace.image_height = intr.width, intr.height
-            # visualisation goes out after the answer, off the goal's critical path
-            self.visuals.submit(self._publish_visuals, lifted, response.trace.header)
+            # visualisation goes out after the answer, off the goal's critical path, when someone watches it
+            if self.path_pub.get_subscription_count() or self.marker_pub.get_subscription_count():
+                self.visuals.submit(self._publish_visuals, lifted, response.trace.header)
             return response
 
         def _publish_visuals(self, lifted, header) -> None:
