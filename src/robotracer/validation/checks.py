@@ -61,7 +61,7 @@ class ValidationParams:
     support_margin: float = 0.03  # horizontal margin around the object's footprint for that layer
     interpolation_step: float = 0.01  # dense sampling of the trace for the live guard
     mask_dilation_px: int = 3  # object mask grown by this before removing it from the scene
-    max_object_points: int = 500  # object points used for the swept collision (evenly subsampled)
+    max_object_points: int = 1000  # object points used for the swept collision (evenly subsampled)
 
 
 @dataclass(frozen=True)
