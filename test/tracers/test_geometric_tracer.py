@@ -222,3 +222,47 @@ def test_answer_is_deterministic():
     a = TRACER.infer(OBS, "put the cup left of the plate")
     b = TRACER.infer(OBS, "put the cup left of the plate")
     assert a.text == b.text
+
+
+ALL_KINDS_OF_GOALS = [
+    "put the cup left of the plate",
+    "put the cup 10 cm behind the plate",
+    "put the apple on the plate",
+    "put the apple in the bowl",
+    "put the cup between the plate and the bowl",
+    "put the apple next to the block",
+    "put the mug left of the plate",  # unknown object
+    "put the cup left of the cup",  # relative to itself
+    "put the cup on the bowl",  # refused placement
+    "put it over there",  # unparseable
+]
+
+
+@pytest.mark.parametrize("instruction", ALL_KINDS_OF_GOALS)
+def test_a_scene_perceived_beforehand_gives_the_same_answer_or_the_same_error(instruction):
+    scene = TRACER.perceive(OBS)
+    assert set(scene.extents) == {"cup", "plate", "bowl", "apple", "block"} and scene.plane is not None
+    try:
+        direct = TRACER.infer(OBS, instruction).text
+    except TracerError as exc:
+        direct = f"error: {exc}"
+    try:
+        prepared = TRACER.infer(OBS, instruction, scene=scene).text
+    except TracerError as exc:
+        prepared = f"error: {exc}"
+    assert prepared == direct
+
+
+def test_what_cannot_be_perceived_is_recorded_and_raised_when_a_goal_needs_it():
+    bare = TRACER.perceive(Observation(OBS.rgb, OBS.depth, OBS.intrinsics))
+    assert bare.grounder is None and "segmentation" in bare.failures["segmentation"]
+    with pytest.raises(TracerError, match="segmentation"):
+        TRACER.infer(OBS, "put the cup left of the plate", scene=bare)
+    seg = OBS.segmentation.copy()
+    seg[seg == label_id("table")] = 0
+    no_table = TRACER.perceive(dataclasses.replace(OBS, segmentation=seg))
+    assert no_table.plane is None and "no table in view" in no_table.failures["table"]
+    with pytest.raises(TracerError, match="no cup in view|no object named 'mug'"):
+        TRACER.infer(OBS, "put the mug left of the plate", scene=no_table)  # names are checked first
+    with pytest.raises(TracerError, match="no table in view"):
+        TRACER.infer(OBS, "put the cup left of the plate", scene=no_table)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import struct
 import threading
+from typing import Callable
 
 import numpy as np
 
@@ -173,10 +174,19 @@ class CameraSubscriptions:
     With ``labels=True`` the latched segmentation ``LabelMap`` is followed too (:attr:`labels`).
     The subscriptions live on a :class:`~robotracer.ros.subscription_thread.SubscriptionThread`
     (node ``<node>_camera``): frames keep arriving while the node's own callbacks run, so a
-    service callback may wait for one.
+    service callback may wait for one. ``on_message(stream, stamp_ns)`` is called on that thread
+    after each message is filed (keep it short).
     """
 
-    def __init__(self, node, required=("rgb", "depth", "info"), optional=("segmentation",), labels: bool = False, keep: int = 8) -> None:
+    def __init__(
+        self,
+        node,
+        required=("rgb", "depth", "info"),
+        optional=("segmentation",),
+        labels: bool = False,
+        keep: int = 8,
+        on_message: Callable[[str, int], None] | None = None,
+    ) -> None:
         from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
         from sensor_msgs.msg import CameraInfo, Image
 
@@ -197,15 +207,21 @@ class CameraSubscriptions:
         self._types = {s: streams[s][1] for s in (*required, *optional)}
         self._sync = FrameSynchronizer(list(required), optional=list(optional), keep=keep)
         self.labels = None
+        self._on_message = on_message
         self.thread = SubscriptionThread(node, "camera")
         for stream, typ in self._types.items():
             self.thread.create_subscription(
-                typ, self.topics[stream], lambda raw, s=stream, t=typ: self._sync.add(s, header_stamp_of_serialized(raw, t), raw),
-                qos_profile_sensor_data, raw=True,
+                typ, self.topics[stream], lambda raw, s=stream, t=typ: self._on_raw(s, t, raw), qos_profile_sensor_data, raw=True
             )
         if labels:
             latched = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
             self.thread.create_subscription(LabelMap, topics.SEGMENTATION_LABELS, self._on_labels, latched)
+
+    def _on_raw(self, stream: str, msg_type, raw: bytes) -> None:
+        stamp = header_stamp_of_serialized(raw, msg_type)
+        self._sync.add(stream, stamp, raw)
+        if self._on_message is not None:
+            self._on_message(stream, stamp)
 
     def _on_labels(self, msg) -> None:
         self.labels = msg

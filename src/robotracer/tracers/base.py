@@ -117,10 +117,10 @@ def make_tracer(name: str, **params) -> TracerBackend:
     return factory(**params)
 
 
-def timed_infer(backend: TracerBackend, observation: Observation, instruction: str) -> TracerAnswer:
-    """Run ``backend.infer`` and record the wall time in the answer."""
+def timed_infer(backend: TracerBackend, observation: Observation, instruction: str, **options) -> TracerAnswer:
+    """Run ``backend.infer`` (with a backend's own ``options``) and record the wall time in the answer."""
     t0 = time.perf_counter()
-    answer = backend.infer(observation, instruction)
+    answer = backend.infer(observation, instruction, **options)
     return TracerAnswer(
         text=answer.text,
         trace=answer.trace,

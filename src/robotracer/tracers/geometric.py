@@ -52,6 +52,28 @@ _DIRECTIONS = {  # in-plane (right, away) unit vectors
 }
 
 
+SEGMENTATION, TABLE = "segmentation", "table"  # keys of ScenePerception.failures besides object names
+
+
+@dataclass(frozen=True)
+class ScenePerception:
+    """What the geometric tracer sees in one frame, before any instruction (:meth:`GeometricTracer.perceive`).
+
+    Attributes:
+        stamp: the observation's capture time.
+        grounder: the objects in view (None: no labelled segmentation).
+        plane: the fitted table plane (None: no table found).
+        extents: footprint and height of every visible object standing on the table.
+        failures: why something could not be perceived: ``"segmentation"``, ``"table"`` or an object's name.
+    """
+
+    stamp: float
+    grounder: SegmentationGrounder | None
+    plane: SupportPlane | None
+    extents: dict[str, ObjectExtent]
+    failures: dict[str, str]
+
+
 @dataclass(frozen=True)
 class GeometricPlan:
     """What the geometric tracer planned, in the camera optical frame.
@@ -115,14 +137,17 @@ class GeometricTracer:
         self.table_stride = int(table_stride)
         self.min_object_pixels = int(min_object_pixels)
 
-    def infer(self, observation: Observation, instruction: str | SpatialInstruction) -> TracerAnswer:
-        """Plan the trace and answer in RoboTracer's text format (see the module docstring).
+    def infer(
+        self, observation: Observation, instruction: str | SpatialInstruction, scene: "ScenePerception | None" = None
+    ) -> TracerAnswer:
+        """Plan the trace and answer in RoboTracer's text format (see the module docstring); ``scene``:
+        :meth:`perceive` of ``observation`` when it was done beforehand.
 
         Raises:
             TracerError: unparseable instruction, unknown / ambiguous object, no table in
                 view, a destination off the table or on another object, a trace leaving the image.
         """
-        plan = self.plan(observation, instruction)
+        plan = self.plan(observation, instruction, scene)
         intr = observation.intrinsics
         pixels, depth = intr.project(plan.points)
         uv = pixels / np.array([intr.width, intr.height]) * NORMALIZED_RANGE
@@ -137,21 +162,48 @@ class GeometricTracer:
             text, backend=self.name, image_size=(intr.width, intr.height), moved_object=plan.moved.name
         )
 
-    def plan(self, observation: Observation, instruction: str | SpatialInstruction) -> GeometricPlan:
-        """The 3D plan behind :meth:`infer` (same errors)."""
-        try:
-            inst = instruction if isinstance(instruction, SpatialInstruction) else parse_instruction(instruction)
-        except InstructionError as exc:
-            raise TracerError(str(exc)) from exc
+    def perceive(self, observation: Observation) -> "ScenePerception":
+        """What this tracer sees in ``observation`` before any instruction: the objects in view, the
+        table plane and every object's extent on it (the bulk of :meth:`plan`'s work). Never raises:
+        what cannot be perceived is recorded in ``failures`` and raised by :meth:`plan` when it matters."""
         try:
             grounder = SegmentationGrounder.from_observation(observation, min_pixels=self.min_object_pixels)
-            moved_obj = grounder.find(inst.moved_object)
-            ref_objs = [grounder.find(r) for r in inst.reference_objects]
+        except GroundingError as exc:
+            return ScenePerception(observation.stamp, None, None, {}, {SEGMENTATION: str(exc)})
+        try:
             plane = fit_support_plane(
                 grounder.scene_points("table", self.table_stride), outline=grounder.scene_outline_points("table")
             )
         except (GroundingError, SupportPlaneError) as exc:
+            return ScenePerception(observation.stamp, grounder, None, {}, {TABLE: str(exc)})
+        extents, failures = {}, {}
+        for name in grounder.visible_objects:
+            try:
+                extents[name] = measure_object(name, grounder.find(name).points, plane)
+            except (GroundingError, SupportPlaneError) as exc:  # flat, hidden or without depth
+                failures[name] = str(exc)
+        return ScenePerception(observation.stamp, grounder, plane, extents, failures)
+
+    def plan(
+        self, observation: Observation, instruction: str | SpatialInstruction, scene: "ScenePerception | None" = None
+    ) -> GeometricPlan:
+        """The 3D plan behind :meth:`infer` (same errors); ``scene``: :meth:`perceive` of ``observation``
+        when it was done beforehand."""
+        try:
+            inst = instruction if isinstance(instruction, SpatialInstruction) else parse_instruction(instruction)
+        except InstructionError as exc:
             raise TracerError(str(exc)) from exc
+        scene = self.perceive(observation) if scene is None else scene
+        if scene.grounder is None:
+            raise TracerError(scene.failures[SEGMENTATION])
+        try:
+            moved_obj = scene.grounder.find(inst.moved_object)
+            ref_objs = [scene.grounder.find(r) for r in inst.reference_objects]
+        except GroundingError as exc:
+            raise TracerError(str(exc)) from exc
+        if scene.plane is None:
+            raise TracerError(scene.failures[TABLE])
+        plane = scene.plane
         ref_names = [r.name for r in ref_objs]
         if moved_obj.name in ref_names:
             raise TracerError(f"the {moved_obj.name} cannot be placed relative to itself "
@@ -159,17 +211,11 @@ class GeometricTracer:
                               f"both mean the {moved_obj.name})")
         if len(set(ref_names)) < len(ref_names):
             raise TracerError(f"'between' needs two different objects; both names mean the {ref_names[0]}")
-
-        try:
-            extents = {o.name: measure_object(o.name, o.points, plane) for o in [moved_obj, *ref_objs]}
-        except SupportPlaneError as exc:
-            raise TracerError(f"{exc}: is it standing on the table?") from exc
-        for obj in grounder.objects():
-            if obj.name not in extents:
-                try:
-                    extents[obj.name] = measure_object(obj.name, obj.points, plane)
-                except SupportPlaneError:
-                    pass  # flat or hidden: nothing to collide with
+        for name in [moved_obj.name, *ref_names]:
+            if name not in scene.extents:
+                raise TracerError(f"{scene.failures[name]}: is it standing on the table?")
+        extents = {n: scene.extents[n] for n in [moved_obj.name, *ref_names]}
+        extents.update((n, e) for n, e in scene.extents.items() if n not in extents)  # the other objects
         moved = extents[moved_obj.name]
         refs = tuple(extents[n] for n in ref_names)
         others = [e for n, e in extents.items() if n != moved.name]

@@ -2,8 +2,12 @@
 
 Parameters: ``backend`` (geometric | robotracer | hf-vlm | http | openai), ``backend.<option>``
 (passed to the backend's constructor, e.g. ``backend.checkpoint``, ``backend.url``),
-``publish_overlay`` (draw each trace on its frame and publish it on ``/tracer/trace_image``),
-``frame_wait_s`` (how long a request naming a camera frame by stamp waits for it to arrive).
+``publish_overlay`` (draw each trace on its frame and publish it on ``/tracer/trace_image`` while the
+topic has subscribers),
+``frame_wait_s`` (how long a request naming a camera frame by stamp waits for it to arrive),
+``prepare_frames`` (a backend with per-frame work that does not depend on the instruction —
+the geometric one's object and table perception — does it as each frame arrives, on a thread of
+its own, so a goal pays only for the rest).
 The node follows the camera topics itself, so a request may name a frame by its stamp instead
 of carrying the images. The backend is loaded once at start; a node whose backend cannot load
 exits with the reason.
@@ -22,7 +26,8 @@ def _build():
     from robotracer.msg import LabelMap
     from robotracer.ros import conversions as conv
     from robotracer.ros import topics
-    from robotracer.ros.camera_frames import CameraSubscriptions
+    from robotracer.pipeline.frame_preparer import FramePreparer
+    from robotracer.ros.camera_frames import CameraSubscriptions, stamp_ns
     from robotracer.srv import InferTrace
     from robotracer.tracers import Observation, TracerError, make_tracer
     from robotracer.tracers.base import timed_infer
@@ -34,7 +39,7 @@ def _build():
             super().__init__("tracer", automatically_declare_parameters_from_overrides=True)
             if not self.has_parameter("backend"):
                 self.declare_parameter("backend", "geometric")
-            for param, default in (("publish_overlay", True), ("frame_wait_s", 0.5)):
+            for param, default in (("publish_overlay", True), ("frame_wait_s", 0.5), ("prepare_frames", True)):
                 if not self.has_parameter(param):
                     self.declare_parameter(param, default)
             name = self.get_parameter("backend").value
@@ -50,7 +55,11 @@ def _build():
             self.overlay_pub = self.create_publisher(Image, topics.TRACE_IMAGE, 1)
             self.publish_overlay = bool(self.get_parameter("publish_overlay").value)
             self.frame_wait_s = float(self.get_parameter("frame_wait_s").value)
-            self.camera = CameraSubscriptions(self, labels=True)
+            # per-frame work of the backend (``perceive``), done as frames arrive: (labels, result) by stamp
+            self.preparer = None
+            if bool(self.get_parameter("prepare_frames").value) and hasattr(self.backend, "perceive"):
+                self.preparer = FramePreparer(self._prepare, name="tracer_prepare")
+            self.camera = CameraSubscriptions(self, labels=True, on_message=self._on_camera_message if self.preparer else None)
             self.visuals = LowPriorityWorker(f"{self.get_name()}_visuals")  # drawn after the answer went out
             self.create_service(InferTrace, topics.TRACER_INFER, self.on_infer)
 
@@ -72,8 +81,11 @@ def _build():
             frame = self.camera.wait_for(request.frame_stamp, self.frame_wait_s, ("segmentation",))
             if frame is None:
                 return None
-            labels = self.camera.labels or LabelMap()
-            obs = Observation(
+            return self._frame_observation(frame, self.camera.labels or LabelMap()), frame.header("rgb")
+
+        @staticmethod
+        def _frame_observation(frame, labels) -> Observation:
+            return Observation(
                 rgb=frame.array("rgb"),
                 depth=frame.array("depth"),
                 intrinsics=conv.camera_info_to_intrinsics(frame["info"]),
@@ -82,7 +94,28 @@ def _build():
                 label_source=labels.source,
                 stamp=frame.stamp,
             )
-            return obs, frame.header("rgb")
+
+        # ---- per-frame work ahead of goals (camera thread -> preparer thread)
+        def _on_camera_message(self, _stream: str, _stamp_ns: int) -> None:
+            camera = getattr(self, "camera", None)  # None while the subscriptions are still being made
+            if camera is None:
+                return
+            frame = camera.latest(prefer=("segmentation",))
+            if frame is not None and frame.has("segmentation") and camera.labels is not None:
+                self.preparer.offer(frame.stamp_ns, (frame, camera.labels))
+
+        def _prepare(self, frame_and_labels):
+            frame, labels = frame_and_labels
+            return labels, self.backend.perceive(self._frame_observation(frame, labels))
+
+        def _prepared(self, request) -> dict:
+            """The backend's options for a request naming a frame whose per-frame work is done."""
+            if self.preparer is None or request.rgb.data:
+                return {}
+            found = self.preparer.result(stamp_ns(request.frame_stamp.sec, request.frame_stamp.nanosec), self.frame_wait_s)
+            if found is None or found[0] is not self.camera.labels:  # not prepared, or the labels changed since
+                return {}
+            return {"scene": found[1]}
 
         def on_infer(self, request, response):
             try:
@@ -93,7 +126,7 @@ def _build():
                     response.reason = f"camera frame {stamp:.3f} s never reached the tracer (dropped or too old)"
                     return response
                 obs, header = found
-                answer = timed_infer(self.backend, obs, request.instruction)
+                answer = timed_infer(self.backend, obs, request.instruction, **self._prepared(request))
             except (TracerError, ValueError) as exc:
                 response.success, response.reason = False, str(exc)
                 return response
@@ -112,7 +145,8 @@ def _build():
                 moved_object=answer.moved_object,
             )
             response.trace.image_width, response.trace.image_height = obs.intrinsics.width, obs.intrinsics.height
-            if self.publish_overlay:  # drawn after the answer has gone out: not on the goal's critical path
+            # drawn after the answer has gone out, and only when someone watches the topic
+            if self.publish_overlay and self.overlay_pub.get_subscription_count() > 0:
                 self.visuals.submit(self._publish_overlay, obs.rgb, answer, request.instruction, header)
             return response
 
