@@ -24,7 +24,7 @@ DEFAULTS = {
     "camera_rpy": [0.0, 0.0, 0.0],
     "max_frame_age_s": 1.0,  # by the camera's clock (sim time in simulation)
     "max_frame_wall_age_s": 5.0,  # by the wall clock: catches a camera/simulator that stopped
-    "capture_wait_s": 1.0,  # wall seconds a goal waits for a first camera frame (just after start-up)
+    "capture_wait_s": 5.0,  # wall seconds a goal waits for a first camera frame (DDS discovery just after start-up)
     "service_wait_s": 10.0,
     "infer_timeout_s": 60.0,
     "lift_timeout_s": 5.0,
