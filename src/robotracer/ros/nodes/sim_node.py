@@ -195,6 +195,7 @@ def main() -> int:
                 schedule.reset()
                 publish_labels()
                 wall0, sim0 = time.perf_counter(), sim.time
+                arm = grip = None  # commands that came in with the reset were meant for the old state
                 reset_done.set()
             if arm is not None:
                 sim.set_arm_targets(arm)
