@@ -132,8 +132,10 @@ def test_second_goal_while_one_runs_is_rejected(ur5_graph):
 
     second = TraceClient(ur5_graph.node).send("put the apple on the plate", timeout_s=60)
     t.join(240)
+    canceled_at = ur5_graph.sim_time
     assert second.status == "rejected" and "one goal at a time" in second.reason
-    assert first["o"].accepted
+    assert first["o"].accepted and first["o"].status == "canceled", first["o"].reason
+    assert_arm_still_half_a_second_after(ur5_graph, canceled_at)  # the first goal's motion ended with it
 
 
 def test_plan_service_checks_without_moving_and_returns_the_trajectory_only_when_asked(ur5_graph):
