@@ -172,6 +172,12 @@ def _build():
                 raise GoalFailed(
                     "capture", f"no camera frame received on {topics.COLOR_IMAGE} + {topics.DEPTH_IMAGE} (is the camera running?)"
                 )
+            while frame.has("segmentation") and self.camera.labels is None and time.monotonic() < deadline:
+                await sleep(self, 0.02)  # the latched label map can follow the first frames after start-up
+            if frame.has("segmentation") and self.camera.labels is None:
+                raise GoalFailed(
+                    "capture", f"camera frames carry a segmentation but no label map arrived on {topics.SEGMENTATION_LABELS}"
+                )
             stale = frame_age(frame, self.now()).stale_reason(
                 float(self.p["max_frame_age_s"]), float(self.p["max_frame_wall_age_s"])
             )
