@@ -163,17 +163,16 @@ def _build():
             # 1 capture ---------------------------------------------------------------
             watch.start("capture")
             self._feedback(goal_handle, "capture")
-            frame = self.camera.latest(prefer=("segmentation",))
+            # just after start-up the first frame, and the latched label map of its segmentation, may be on their way
             deadline = time.monotonic() + float(self.p["capture_wait_s"])
-            while frame is None and time.monotonic() < deadline:
+            frame = self.camera.latest(prefer=("segmentation",))
+            while (frame is None or (frame.has("segmentation") and self.camera.labels is None)) and time.monotonic() < deadline:
                 await sleep(self, 0.02)
                 frame = self.camera.latest(prefer=("segmentation",))
             if frame is None:
                 raise GoalFailed(
                     "capture", f"no camera frame received on {topics.COLOR_IMAGE} + {topics.DEPTH_IMAGE} (is the camera running?)"
                 )
-            while frame.has("segmentation") and self.camera.labels is None and time.monotonic() < deadline:
-                await sleep(self, 0.02)  # the latched label map can follow the first frames after start-up
             if frame.has("segmentation") and self.camera.labels is None:
                 raise GoalFailed(
                     "capture", f"camera frames carry a segmentation but no label map arrived on {topics.SEGMENTATION_LABELS}"
@@ -292,7 +291,7 @@ def _build():
                 if self.now() > deadline or time.monotonic() > wall_deadline:
                     await result_within(self, send.cancel_goal_async(), 5.0)
                     raise GoalFailed("execute", f"execution took longer than {self.p['execute_timeout_s']:.0f} s; arm stopped")
-                await result_within(self, result_future, 0.01)  # wakes at the result, else checks again in 10 ms
+                await sleep(self, 0.01)  # (a timed wait on result_future would leave one done-callback per check)
             res = result_future.result().result
             if not res.success:
                 raise GoalFailed("execute", res.reason)
