@@ -268,7 +268,7 @@ class _Planner:
         if len(z) and z.min() < floor:
             low = float(z.min())
             raise WaypointTooLowError(f"the joint-space {phase} move would bring the gripper to z = {low:.3f} m, into the table", wp)
-        return _Segment(phase, q, False, (0.0, 0.0) if phase == "approach" else (0.0, 0.0), np.full(n, wp))
+        return _Segment(phase, q, False, (0.0, 0.0), np.full(n, wp))
 
     def segments(self) -> list[_Segment]:
         p, tcp, N = self.p, self.tcp, len(self.tcp)

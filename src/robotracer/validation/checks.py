@@ -19,7 +19,7 @@ import numpy as np
 from robotracer.geometry.camera import Intrinsics
 from robotracer.geometry.transforms import RigidTransform
 from robotracer.trace.types import Trace3D
-from robotracer.validation.occupancy import DepthOccupancy, back_project_pixels, depth_to_points
+from robotracer.validation.occupancy import DepthOccupancy, back_project_pixels
 
 CHECK_NAMES = ("workspace bounds", "start-on-object", "end-at-destination", "swept-object collision")
 
